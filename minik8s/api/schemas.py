@@ -1,0 +1,503 @@
+"""Schemas of the built-in kinds: lookups, strategic-merge metadata, field checks.
+
+Role: the one reader of the generated ``schemas/`` data (written by
+``tools/gen_schemas.py`` from the Kubernetes v1.33 OpenAPI definitions). It
+answers three kinds of questions:
+
+* what is the schema of a kind (``definition_name``, ``definition``), which
+  ``api.openapi`` renders as OpenAPI v3 for ``kubectl explain`` and validation;
+* how does strategic merge patch treat each field (``patch_meta``), for the
+  patch code in ``registry/``;
+* what in a request body does not fit the schema: unknown fields
+  (``unknown_fields``, ``drop_unknown_fields``), duplicated JSON keys
+  (``duplicate_fields``) and obviously mistyped values (``validate_shape``),
+  for ``fieldValidation=Strict|Warn|Ignore`` in the registry's decode step.
+
+Nothing is read at import time: the server must start in tens of milliseconds,
+so the data is loaded on first use (a few ms) and each kind is compiled into a
+small tree once, then reused on the hot path (every create/update/patch).
+The data lives in ``<repo>/schemas`` in a source checkout and in
+``minik8s/_schemas`` in an installed wheel (see ``pyproject.toml``).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import pathlib
+import re
+from typing import Any
+
+import orjson
+
+#: One node of the strategic-merge-patch metadata tree (see ``patch_meta``).
+PatchMeta = dict[str, Any]
+
+_PACKAGE_DIR = pathlib.Path(__file__).resolve().parent.parent
+#: Where the generated files are looked for, first match wins: the copy a wheel
+#: installs inside the package, then the checked-in directory of a source tree.
+SCHEMA_DIRS: tuple[pathlib.Path, ...] = (
+    _PACKAGE_DIR / "_schemas",
+    _PACKAGE_DIR.parent / "schemas",
+)
+
+_REF = "#/$defs/"
+_INT_OR_STRING = "io.k8s.apimachinery.pkg.util.intstr.IntOrString"
+_QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity"
+#: Go structs without fields: ``{}`` in the schema, yet strict about keys
+#: (the other field-less object types are opaque: RawExtension, FieldsV1, Patch).
+_EMPTY_STRUCTS = frozenset({
+    "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceSubresourceStatus",
+})
+#: The real decoder stops collecting strict errors at 100.
+_MAX_ERRORS = 100
+_UNSET: Any = object()
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def schema_dir() -> pathlib.Path:
+    """The directory the schemas are read from."""
+    for d in SCHEMA_DIRS:
+        if (d / "index.json").is_file():
+            return d
+    raise FileNotFoundError(
+        "minik8s schemas not found in " + ", ".join(str(d) for d in SCHEMA_DIRS)
+        + " (run tools/gen_schemas.py)")
+
+
+@functools.cache
+def _index() -> dict[str, str]:
+    data: dict[str, str] = orjson.loads((schema_dir() / "index.json").read_bytes())
+    return data
+
+
+@functools.cache
+def _definitions() -> dict[str, dict[str, Any]]:
+    data = orjson.loads((schema_dir() / "definitions.json").read_bytes())
+    defs: dict[str, dict[str, Any]] = data["$defs"]
+    return defs
+
+
+def definition_name(group: str, version: str, kind: str) -> str | None:
+    """The definition that describes ``group/version, Kind`` (core group ``""``),
+    or None for kinds without a built-in schema (custom resources)."""
+    return _index().get(f"{group}/{version}/{kind}")
+
+
+def definition(name: str) -> dict[str, Any]:
+    """The JSON schema of one definition, refs as ``#/$defs/<name>``.
+
+    Shared with every other caller: do not mutate it. Raises KeyError.
+    """
+    return _definitions()[name]
+
+
+def definition_names() -> list[str]:
+    """Every definition shipped, sorted."""
+    return sorted(_definitions())
+
+
+def kinds() -> dict[str, str]:
+    """The whole ``group/version/Kind`` → definition name index (a copy)."""
+    return dict(_index())
+
+
+def _ref_name(schema: dict[str, Any]) -> str | None:
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith(_REF):
+        return ref[len(_REF):]
+    return None
+
+
+def _type(schema: dict[str, Any]) -> str | None:
+    """The JSON type with the JSON-schema ``null`` alternative dropped."""
+    t = schema.get("type")
+    if isinstance(t, list):
+        rest = [x for x in t if x != "null"]
+        return rest[0] if len(rest) == 1 else None
+    return t if isinstance(t, str) else None
+
+
+# --------------------------------------------------------------------------- patch meta
+
+_EXTENSIONS = (
+    ("x-kubernetes-patch-strategy", "s"),
+    ("x-kubernetes-patch-merge-key", "k"),
+    ("x-kubernetes-list-type", "t"),
+    ("x-kubernetes-list-map-keys", "mk"),
+)
+
+
+@functools.cache
+def _meta_memo() -> dict[str, PatchMeta]:
+    return {}
+
+
+def _def_meta(name: str) -> PatchMeta:
+    memo = _meta_memo()
+    meta = memo.get(name)
+    if meta is not None:
+        return meta
+    schema = _definitions()[name]
+    meta = {}
+    memo[name] = meta  # before recursing: definitions may be recursive
+    if "properties" in schema:
+        meta["f"] = {}  # created first so copies made mid-recursion share it
+    _fill_meta(meta, schema)
+    return meta
+
+
+def _schema_meta(schema: dict[str, Any]) -> PatchMeta:
+    name = _ref_name(schema)
+    ext = {short: schema[key] for key, short in _EXTENSIONS if key in schema}
+    if name is not None:
+        target = _def_meta(name)
+        return {**target, **ext} if ext else target
+    meta: PatchMeta = {"f": {}} if "properties" in schema else {}
+    _fill_meta(meta, schema)
+    return meta
+
+
+def _fill_meta(meta: PatchMeta, schema: dict[str, Any]) -> None:
+    for key, short in _EXTENSIONS:
+        if key in schema:
+            meta[short] = schema[key]
+    props = schema.get("properties")
+    if props:
+        fields = meta["f"]
+        for field, sub in props.items():
+            fields[field] = _schema_meta(sub)
+    items = schema.get("items")
+    if isinstance(items, dict):
+        item = _schema_meta(items)
+        if item:
+            meta["i"] = item
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, dict):
+        meta["m"] = True
+        value = _schema_meta(extra)
+        if value:
+            meta["i"] = value
+
+
+@functools.cache
+def patch_meta(group: str, version: str, kind: str) -> PatchMeta | None:
+    """The strategic-merge-patch metadata tree of a kind, or None if the kind
+    has no built-in schema (the real server answers 415 to SMP on those).
+
+    Each node is a plain dict with only the keys that apply::
+
+        "f": {field: node}   struct properties
+        "i": node            array items, or map values (omitted when plain)
+        "s": "merge" | "retainKeys" | "merge,retainKeys" | "replace"
+        "k": "name"          patch merge key
+        "t": "atomic" | "set" | "map"   list type
+        "mk": ["name"]       list map keys
+        "m": True            a map (additionalProperties), not a struct
+
+    Built once per definition and shared: recursive definitions (JSONSchemaProps)
+    form cycles, so never deep-copy or mutate a node.
+    """
+    name = definition_name(group, version, kind)
+    return _def_meta(name) if name is not None else None
+
+
+# --------------------------------------------------------------------------- shape tree
+
+
+class _Node:
+    """A compiled schema node for the field checks.
+
+    ``kind`` is the JSON type expected (``string``, ``integer``, ``number``,
+    ``boolean``, ``object``, ``array``), ``int-or-string``, ``quantity``, or
+    None for anything. ``fields`` is set for structs; ``item`` for arrays
+    (items) and maps (values). ``walk`` says whether checking unknown fields
+    needs to descend into values of this node at all.
+    """
+
+    __slots__ = ("fields", "item", "kind", "walk")
+
+    def __init__(self, kind: str | None = None) -> None:
+        self.kind = kind
+        self.fields: dict[str, _Node] | None = None
+        self.item: _Node | None = None
+        self.walk = False
+
+
+_ANY = _Node()
+
+
+@functools.cache
+def _node_memo() -> dict[str, _Node]:
+    return {}
+
+
+def _def_node(name: str) -> _Node:
+    memo = _node_memo()
+    node = memo.get(name)
+    if node is not None:
+        return node
+    schema = _definitions()[name]
+    if name == _INT_OR_STRING:
+        node = _Node("int-or-string")
+    elif name == _QUANTITY:
+        node = _Node("quantity")
+    elif name in _EMPTY_STRUCTS:
+        node = _Node("object")
+        node.fields, node.walk = {}, True
+    else:
+        node = _Node()
+        memo[name] = node  # before recursing: definitions may be recursive
+        _fill_node(node, schema)
+    memo[name] = node
+    return node
+
+
+def _schema_node(schema: dict[str, Any]) -> _Node:
+    name = _ref_name(schema)
+    if name is not None:
+        return _def_node(name)
+    node = _Node()
+    _fill_node(node, schema)
+    return node
+
+
+def _fill_node(node: _Node, schema: dict[str, Any]) -> None:
+    if schema.get("x-kubernetes-int-or-string"):
+        node.kind = "int-or-string"
+        return
+    node.kind = _type(schema)
+    if schema.get("x-kubernetes-preserve-unknown-fields"):
+        return  # accepts anything below
+    props = schema.get("properties")
+    if props is not None:
+        node.kind = "object"
+        node.walk = True
+        node.fields = {}
+        for field, sub in props.items():
+            node.fields[field] = _schema_node(sub)
+        return
+    sub = schema.get("items") if node.kind == "array" else schema.get("additionalProperties")
+    if isinstance(sub, dict):
+        node.item = _schema_node(sub)
+        node.walk = node.item.walk
+
+
+@functools.cache
+def _kind_node(group: str, version: str, kind: str) -> _Node | None:
+    name = definition_name(group, version, kind)
+    return _def_node(name) if name is not None else None
+
+
+# --------------------------------------------------------------------------- unknown fields
+
+
+def _unknown(node: _Node, value: Any, path: str, out: list[str], drop: bool) -> None:
+    fields = node.fields
+    if fields is not None:
+        if not isinstance(value, dict):
+            return
+        prefix = path + "." if path else ""
+        unknown: list[str] | None = None
+        for key, sub in value.items():
+            child = fields.get(key)
+            if child is None:
+                if drop:
+                    unknown = [key] if unknown is None else [*unknown, key]
+                elif len(out) < _MAX_ERRORS:
+                    out.append(prefix + key)
+            elif child.walk and sub is not None:
+                _unknown(child, sub, prefix + key, out, drop)
+        if unknown is not None:
+            for key in unknown:
+                del value[key]
+        return
+    item = node.item
+    if item is None:
+        return
+    if isinstance(value, list):
+        if node.kind == "array":
+            for i, sub in enumerate(value):
+                if sub is not None:
+                    _unknown(item, sub, f"{path}[{i}]", out, drop)
+    elif isinstance(value, dict) and node.kind == "object":
+        for key, sub in value.items():
+            if sub is not None:
+                _unknown(item, sub, f"{path}.{key}", out, drop)
+
+
+def unknown_fields(obj: dict[str, Any], group: str, version: str, kind: str) -> list[str]:
+    """Paths of the fields of ``obj`` its kind's schema does not know, in the
+    real server's strict-decoding form (``spec.template.spec.containers[0].foo``,
+    ``metadata.foo``, top-level ``bogusTopLevel``; map entries as ``.key``),
+    in document order, at most 100. Empty for kinds without a built-in schema.
+
+    Maps (labels, annotations, data) and opaque values (RawExtension,
+    FieldsV1) accept any key; a value of the wrong type is not descended into
+    (``validate_shape`` reports it).
+    """
+    node = _kind_node(group, version, kind)
+    if node is None:
+        return []
+    out: list[str] = []
+    _unknown(node, obj, "", out, False)
+    return out
+
+
+def drop_unknown_fields(obj: dict[str, Any], group: str, version: str, kind: str) -> None:
+    """Remove in place what ``unknown_fields`` would report, as the real server
+    does silently for ``fieldValidation=Ignore`` (and after warning for Warn)."""
+    node = _kind_node(group, version, kind)
+    if node is not None:
+        _unknown(node, obj, "", [], True)
+
+
+# --------------------------------------------------------------------------- duplicates
+
+def _key_count(text: bytes) -> int:
+    """Keys in compact-ish JSON text: ``":`` not preceded by a backslash.
+
+    Off for keys ending in an escaped backslash or spaced before the colon,
+    but off the same way for the input and its canonical re-encoding."""
+    return text.count(b'":') - text.count(b'\\":')
+
+
+_SPACED_COLON = re.compile(rb'"\s+:')
+
+
+class _Pairs(dict):  # type: ignore[type-arg]
+    """A decoded JSON object that remembers which of its keys came twice."""
+
+    __slots__ = ("dups",)
+    dups: list[str] | None
+
+
+def _pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    d = _Pairs()
+    dups: list[str] | None = None
+    for k, v in pairs:
+        if k in d:
+            if dups is None:
+                dups = []
+            dups.append(k)
+        d[k] = v
+    d.dups = dups
+    return d
+
+
+def _dup_paths(value: Any, path: str, out: list[str]) -> None:
+    if isinstance(value, dict):
+        prefix = path + "." if path else ""
+        dups = getattr(value, "dups", None)
+        if dups:
+            seen: set[str] = set()
+            for k in dups:
+                if k not in seen and len(out) < _MAX_ERRORS:
+                    seen.add(k)
+                    out.append(prefix + k)
+        for k, v in value.items():
+            if isinstance(v, (dict, list)):
+                _dup_paths(v, prefix + k, out)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            if isinstance(v, (dict, list)):
+                _dup_paths(v, f"{path}[{i}]", out)
+
+
+def duplicate_fields(raw: bytes, decoded: Any = _UNSET) -> list[str]:
+    """Paths of JSON keys that occur twice in the same object of ``raw``
+    (``metadata.name``, ``spec.containers[0].image``), as the real server's
+    strict decoder reports them (``duplicate field "metadata.name"``), in
+    document order, at most 100.
+
+    Cheap when there are none (a few µs): the keys in ``raw`` are counted and
+    compared with those of its canonical re-encoding, which has no duplicates;
+    only a mismatch pays for a key-by-key parse. Pass ``decoded`` (the body
+    already parsed) to save a parse. Invalid JSON yields ``[]``.
+    """
+    if decoded is _UNSET:
+        try:
+            decoded = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return []
+    if not isinstance(decoded, (dict, list)):
+        return []
+    if (_key_count(raw) == _key_count(orjson.dumps(decoded))
+            and not _SPACED_COLON.search(raw)):
+        return []
+    try:
+        slow = json.loads(raw, object_pairs_hook=_pairs_hook)
+    except ValueError:
+        return []
+    out: list[str] = []
+    _dup_paths(slow, "", out)
+    return out
+
+
+# --------------------------------------------------------------------------- shapes
+
+
+def _type_ok(kind: str, value: Any) -> bool:
+    if kind == "string":
+        return isinstance(value, str)
+    if kind == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind == "object":
+        return isinstance(value, dict)
+    if kind == "array":
+        return isinstance(value, list)
+    if kind == "int-or-string":
+        return isinstance(value, (int, str)) and not isinstance(value, bool)
+    if kind == "quantity":
+        return isinstance(value, (int, float, str)) and not isinstance(value, bool)
+    return True
+
+
+def _shape(node: _Node, value: Any, path: str, out: list[tuple[str, str, object]]) -> None:
+    if value is None:
+        return  # null decodes to the zero value everywhere
+    kind = node.kind
+    if kind is not None and not _type_ok(kind, value):
+        out.append((path, kind, value))
+        return
+    fields = node.fields
+    if fields is not None:
+        prefix = path + "." if path else ""
+        for key, sub in value.items():
+            child = fields.get(key)
+            if child is not None:
+                _shape(child, sub, prefix + key, out)
+        return
+    item = node.item
+    if item is None:
+        return
+    if kind == "array":
+        for i, sub in enumerate(value):
+            _shape(item, sub, f"{path}[{i}]", out)
+    elif kind == "object":
+        for key, sub in value.items():
+            _shape(item, sub, f"{path}.{key}", out)
+
+
+def validate_shape(obj: dict[str, Any], group: str, version: str,
+                   kind: str) -> list[tuple[str, str, object]]:
+    """Values whose JSON type does not fit the schema, as ``(path, expected,
+    value)``: a string where an integer belongs, an object where an array
+    belongs... ``expected`` is a JSON type name, or ``int-or-string`` /
+    ``quantity``. These are the bodies the real server rejects with
+    ``cannot unmarshal ... into Go struct field``. ``null`` is always
+    accepted; integral floats are not integers (as in Go). Unknown fields are
+    skipped (``unknown_fields`` reports them).
+    """
+    node = _kind_node(group, version, kind)
+    if node is None:
+        return []
+    out: list[tuple[str, str, object]] = []
+    _shape(node, obj, "", out)
+    return out

@@ -1,0 +1,90 @@
+"""Cluster settings: grouped dataclasses, every field with a default and a reason.
+
+``ClusterConfig.from_yaml`` reads the ``--config`` topology file::
+
+    nodes:
+      - name: minik8s-control-plane
+        role: control-plane
+      - name: minik8s-worker
+        labels: {disktype: ssd}
+        capacity: {cpu: "8", memory: 16Gi, pods: "110"}
+      - name: minik8s-worker2
+        taints: [{key: dedicated, value: gpu, effect: NoSchedule}]
+    # or just: workers: 5
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import yaml
+
+DEFAULT_CAPACITY = {"cpu": "4", "memory": "8Gi", "pods": "110", "ephemeral-storage": "100Gi",
+                    "hugepages-1Gi": "0", "hugepages-2Mi": "0"}
+
+
+@dataclasses.dataclass
+class NodeConfig:
+    name: str
+    #: "control-plane" gets the control-plane label and NoSchedule taint, as kind does
+    role: str = "worker"
+    labels: dict[str, str] = dataclasses.field(default_factory=dict)
+    taints: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    capacity: dict[str, str] = dataclasses.field(default_factory=dict)
+    #: topology.kubernetes.io/zone; empty: the cluster's zone
+    zone: str = ""
+    ready: bool = True
+
+
+@dataclasses.dataclass
+class ClusterConfig:
+    nodes: list[NodeConfig] = dataclasses.field(default_factory=lambda: default_nodes())
+    #: Service ClusterIP range (kube-apiserver --service-cluster-ip-range)
+    service_cidr: str = "10.96.0.0/12"
+    #: NodePort range (kube-apiserver --service-node-port-range)
+    node_port_range: tuple[int, int] = (30000, 32767)
+    #: pod CIDR; node N gets <prefix>.N.0/24
+    pod_cidr: str = "10.244.0.0/16"
+    cluster_domain: str = "cluster.local"
+    #: seed for names, uids and IPs: same seed, same cluster
+    seed: int | None = None
+    #: watch events kept per resource for resume (older resourceVersions get 410)
+    watch_history: int = 10_000
+    #: events a slow watcher may have queued before it is closed with 410
+    watch_queue: int = 10_000
+    region: str = "minik8s"
+    zone: str = "minik8s-a"
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any] | None) -> "ClusterConfig":
+        d = dict(d or {})
+        cfg = cls()
+        if "workers" in d and "nodes" not in d:
+            n = int(d.pop("workers"))
+            cfg.nodes = [NodeConfig("minik8s-control-plane", role="control-plane")] + [
+                NodeConfig(worker_name(i)) for i in range(n)]
+        if "nodes" in d:
+            nodes = d.pop("nodes") or []
+            cfg.nodes = [NodeConfig(**n) if isinstance(n, dict) else NodeConfig(str(n)) for n in nodes]
+        for k, v in d.items():
+            if not hasattr(cfg, k):
+                raise ValueError(f"unknown cluster config key: {k}")
+            if k == "node_port_range":
+                v = tuple(v)
+            setattr(cfg, k, v)
+        return cfg
+
+    @classmethod
+    def from_yaml(cls, path: str) -> "ClusterConfig":
+        with open(path) as f:
+            return cls.from_dict(yaml.safe_load(f))
+
+
+def worker_name(i: int) -> str:
+    return "minik8s-worker" if i == 0 else f"minik8s-worker{i + 1}"
+
+
+def default_nodes() -> list[NodeConfig]:
+    return [NodeConfig("minik8s-control-plane", role="control-plane"),
+            NodeConfig(worker_name(0)), NodeConfig(worker_name(1))]

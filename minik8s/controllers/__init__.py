@@ -1,0 +1,1 @@
+"""minik8s.controllers: one module per controller, each a level-triggered reconcile."""

@@ -1,0 +1,723 @@
+"""The write path: decode-checked body → prepare → default → admit → validate → store.
+
+Every write, from an HTTP request or from a controller in-process, passes
+through ``Registry``; reads come here too so version conversion and
+selectors apply alike. Synchronous on purpose: all state is in memory, so a
+write is one uninterrupted step and needs no locks.
+
+Neighbours: ``registry.strategy`` (per-kind data), ``registry.admission``,
+``registry.defaults``, ``registry.validation``, ``registry.patch``,
+``registry.subresources``, ``store.store``.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import dataclasses
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import orjson
+
+from minik8s.api import convert, errors, selectors
+from minik8s.api.errors import FieldError
+from minik8s.api.resources import Resource, ResourceTable
+from minik8s.aio.clock import Clock
+from minik8s.registry import admission, defaults, names, strategy, validation
+from minik8s.store import watch as _watch
+from minik8s.store.store import Obj, Store
+
+FINALIZER_FOREGROUND = "foregroundDeletion"
+FINALIZER_ORPHAN = "orphan"
+MAX_LIST_LIMIT = 10_000
+
+
+@dataclasses.dataclass
+class WriteOptions:
+    """Query parameters that shape a write."""
+
+    dry_run: bool = False
+    field_manager: str | None = None
+    #: Strict | Warn | Ignore; the real server's default is Warn
+    field_validation: str = "Warn"
+    force: bool = False
+    #: apiVersion version the caller speaks (None: storage version)
+    version: str | None = None
+
+
+@dataclasses.dataclass
+class Context:
+    """Per-request side channel: warnings for ``Warning:`` headers."""
+
+    warnings: list[str] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass
+class ListResult:
+    items: list[Obj]
+    resource_version: str
+    continue_token: str = ""
+    remaining: int | None = None
+
+
+class Registry:
+    def __init__(self, table: ResourceTable, store: Store, clock: Clock,
+                 namegen: names.NameGenerator, allocators: admission.Allocators) -> None:
+        self.table = table
+        self.store = store
+        self.clock = clock
+        self.names = namegen
+        self.alloc = allocators
+        #: hooks run after a committed write: (resource, event type, obj)
+        self._after_write: list[Callable[[Resource, str, Obj, Obj | None], None]] = []
+        self.pod_logs: Callable[[str, str, str | None], str] | None = None
+        from minik8s.registry import subresources  # circular: subresources calls back in
+        self.sub = subresources.Subresources(self)
+
+    # ------------------------------------------------------------------ helpers
+    def resource(self, group: str, version: str, plural: str) -> Resource:
+        res = self.table.lookup(group, version, plural)
+        if res is None:
+            raise errors.NotFound.no_route()
+        return res
+
+    def after_write(self, fn: Callable[[Resource, str, Obj, Obj | None], None]) -> None:
+        self._after_write.append(fn)
+
+    def _now(self) -> str:
+        return self.clock.rfc3339()
+
+    def to_version(self, res: Resource, obj: Obj, version: str | None) -> Obj:
+        v = version or res.storage_version
+        if v == res.storage_version and obj.get("apiVersion") == res.api_version(v):
+            return obj
+        return convert.convert(res, obj, v)
+
+    def _check_kind(self, res: Resource, body: Any, version: str) -> Obj:
+        if not isinstance(body, dict):
+            raise errors.BadRequest("the body of the request was not a JSON object")
+        kind = body.get("kind")
+        api_version = body.get("apiVersion")
+        want_av = res.api_version(version)
+        if kind and kind != res.kind:
+            raise errors.BadRequest(
+                f"the kind in the body ({kind}) does not match the kind of the resource "
+                f"({res.kind}) on the URL")
+        if api_version and api_version != want_av:
+            raise errors.BadRequest(
+                f"the API version in the data ({api_version}) does not match the expected "
+                f"API version ({want_av})")
+        body = copy.deepcopy(body)
+        body["kind"] = res.kind
+        body["apiVersion"] = want_av
+        md = body.get("metadata")
+        if md is None:
+            body["metadata"] = md = {}
+        if not isinstance(md, dict):
+            raise errors.BadRequest(
+                f'{res.kind} in version "{version}" cannot be handled as a {res.kind}: '
+                "json: cannot unmarshal into Go struct field .metadata of type v1.ObjectMeta")
+        return body
+
+    def _field_validation(self, res: Resource, obj: Obj, version: str, opts: WriteOptions,
+                          ctx: Context | None, raw_dupes: list[str] | None = None) -> None:
+        if opts.field_validation == "Ignore" and not res.crd:
+            self._drop_unknown(res, obj, version)
+            return
+        unknown = self._unknown_fields(res, obj, version)
+        problems = [f'unknown field "{p}"' for p in unknown]
+        problems += [f'duplicate field "{p}"' for p in raw_dupes or ()]
+        if not problems:
+            return
+        if opts.field_validation == "Strict":
+            raise errors.BadRequest(
+                f'{res.kind} in version "{version}" cannot be handled as a {res.kind}: '
+                f"strict decoding error: {', '.join(problems)}")
+        if ctx is not None and opts.field_validation == "Warn":
+            ctx.warnings.extend(problems)
+        self._drop_unknown(res, obj, version)
+
+    def _unknown_fields(self, res: Resource, obj: Obj, version: str) -> list[str]:
+        if res.crd:
+            return []
+        try:
+            from minik8s.api import schemas
+        except ImportError:  # pragma: no cover - schemas ship with the package
+            return []
+        return schemas.unknown_fields(obj, res.group, version, res.kind)
+
+    def _drop_unknown(self, res: Resource, obj: Obj, version: str) -> None:
+        if res.crd:
+            return
+        from minik8s.api import schemas
+        schemas.drop_unknown_fields(obj, res.group, version, res.kind)
+
+    def _namespace_of(self, res: Resource, ns: str, body: Obj) -> str:
+        md = body["metadata"]
+        if not res.namespaced:
+            md.pop("namespace", None)
+            return ""
+        bns = md.get("namespace")
+        if bns and ns and bns != ns:
+            raise errors.BadRequest(
+                "the namespace of the provided object does not match the namespace sent on "
+                "the request")
+        ns = ns or bns or ""
+        if not ns:
+            raise errors.BadRequest("the server could not find the requested resource")
+        md["namespace"] = ns
+        return ns
+
+    def _invalid(self, res: Resource, name: str, causes: list[FieldError]) -> errors.Invalid:
+        return errors.Invalid(res.kind, res.group, name, causes)
+
+    def _validate_metadata(self, res: Resource, md: Obj) -> list[FieldError]:
+        errs: list[FieldError] = []
+        name = md.get("name")
+        if not isinstance(name, str) or not name:
+            errs.append(FieldError("required", "metadata.name",
+                                   detail="name or generateName is required"))
+        else:
+            errs += names.validate_name(strategy.name_rule(res), name)
+        for field in ("labels", "annotations"):
+            val = md.get(field)
+            if val is None:
+                continue
+            if not isinstance(val, dict):
+                errs.append(FieldError("invalid", f"metadata.{field}", val, "must be a map"))
+                continue
+            if field == "labels":
+                errs += validation.validate_labels(val, "metadata.labels")
+            else:
+                errs += validation.validate_annotations(val, "metadata.annotations")
+        return errs
+
+    def _validate(self, res: Resource, obj: Obj, old: Obj | None) -> None:
+        md = obj["metadata"]
+        causes = self._validate_metadata(res, md)
+        causes += validation.validate(res.key, obj, old)
+        if causes:
+            raise self._invalid(res, md.get("name") or md.get("generateName") or "", causes)
+
+    def _commit(self, res: Resource, obj: Obj, old: Obj | None) -> Obj:
+        rv = self.store.next_revision()
+        obj["metadata"]["resourceVersion"] = str(rv)
+        ev = self.store.commit_put(res.key, obj, rv)
+        for fn in self._after_write:
+            fn(res, ev.type, obj, old)
+        return obj
+
+    def _commit_delete(self, res: Resource, obj: Obj) -> Obj:
+        rv = self.store.next_revision()
+        final = dict(obj)
+        final["metadata"] = dict(obj["metadata"])
+        final["metadata"]["resourceVersion"] = str(rv)
+        self.store.commit_delete(res.key, final, rv)
+        if res.key == "services":
+            admission.release_service(self.alloc, obj)
+        for fn in self._after_write:
+            fn(res, "DELETED", final, obj)
+        return final
+
+    # ------------------------------------------------------------------ reads
+    def get(self, res: Resource, ns: str, name: str, version: str | None = None) -> Obj:
+        obj = self.store.get(res.key, ns if res.namespaced else "", name)
+        if obj is None:
+            raise errors.NotFound.for_resource(res.group, res.plural, name)
+        return self.to_version(res, obj, version)
+
+    def get_or_none(self, res: Resource, ns: str, name: str) -> Obj | None:
+        return self.store.get(res.key, ns if res.namespaced else "", name)
+
+    def matcher(self, res: Resource, label_selector: str | None,
+                field_selector: str | None) -> Callable[[Obj], bool] | None:
+        ls = selectors.parse_label_selector(label_selector) if label_selector else None
+        fs = selectors.parse_field_selector(field_selector, res) if field_selector else None
+        if ls is not None and ls.empty:
+            ls = None
+        if fs is not None and not fs.requirements:
+            fs = None
+        if ls is None and fs is None:
+            return None
+        if fs is None:
+            assert ls is not None
+            return lambda o: ls.matches((o.get("metadata") or {}).get("labels"))
+        if ls is None:
+            return fs.matches
+        return lambda o: fs.matches(o) and ls.matches((o.get("metadata") or {}).get("labels"))
+
+    def list(self, res: Resource, ns: str | None = None, *, label_selector: str | None = None,
+             field_selector: str | None = None, limit: int | None = None,
+             continue_token: str | None = None, version: str | None = None) -> ListResult:
+        ls = selectors.parse_label_selector(label_selector) if label_selector else None
+        fs = selectors.parse_field_selector(field_selector, res) if field_selector else None
+        rs = self.store.resource(res.key)
+        rv = str(self.store.revision)
+        ns = ns if res.namespaced else None
+        start_after: tuple[str, str] | None = None
+        if continue_token:
+            start_after, rv = _decode_continue(continue_token)
+        # candidate keys: narrowest index first
+        keys: Iterable[tuple[str, str]]
+        cand: set[tuple[str, str]] | None = None
+        if ls is not None:
+            for k, v in ls.exact_pairs().items():
+                s = rs.by_label.get((k, v), set())
+                cand = set(s) if cand is None else cand & s
+        if fs is not None:
+            for field, value in fs.exact_pairs().items():
+                if field == "metadata.name":
+                    s = {(n, value) for n in ([ns] if ns is not None else rs.by_namespace)
+                         if value in rs.by_namespace.get(n, {})}
+                elif field == "metadata.namespace":
+                    s = {(value, n) for n in rs.by_namespace.get(value, {})}
+                elif field in rs.by_field:
+                    s = rs.by_field[field].get(value, set())
+                else:
+                    continue
+                cand = set(s) if cand is None else cand & s
+        if cand is not None:
+            keys = sorted(k for k in cand if ns is None or k[0] == ns)
+        elif ns is not None:
+            keys = [(ns, n) for n in sorted(rs.by_namespace.get(ns, {}))]
+        else:
+            keys = rs.sorted_keys()
+        items: list[Obj] = []
+        if limit is not None and limit <= 0:
+            limit = None
+        if limit is not None and limit > MAX_LIST_LIMIT:
+            limit = MAX_LIST_LIMIT
+        next_token = ""
+        remaining = None
+        objects = rs.objects
+        keys = list(keys)
+        idx = 0
+        if start_after is not None:
+            import bisect
+            idx = bisect.bisect_right(keys, start_after)
+        n = len(keys)
+        while idx < n:
+            k = keys[idx]
+            idx += 1
+            o = objects.get(k)
+            if o is None:
+                continue
+            if ls is not None and not ls.matches(o["metadata"].get("labels")):
+                continue
+            if fs is not None and not fs.matches(o):
+                continue
+            items.append(o)
+            if limit is not None and len(items) >= limit:
+                if idx < n:
+                    next_token = _encode_continue(k, rv)
+                    remaining = n - idx
+                break
+        if version and version != res.storage_version:
+            items = [self.to_version(res, o, version) for o in items]
+        return ListResult(items, rv, next_token, remaining)
+
+    def watch(self, res: Resource, ns: str | None, resource_version: str | None, *,
+              label_selector: str | None = None, field_selector: str | None = None,
+              queue_size: int | None = None) -> _watch.Watcher:
+        match = self.matcher(res, label_selector, field_selector)
+        if ns and res.namespaced:
+            inner = match
+
+            def match(o: Obj, inner: Any = inner, ns: str = ns) -> bool:
+                return o["metadata"].get("namespace") == ns and (inner is None or inner(o))
+        since: int | None
+        initial: list[Obj] = []
+        if resource_version in (None, "", "0"):
+            since = None
+            initial = self.list(res, ns, label_selector=label_selector,
+                                field_selector=field_selector).items
+        else:
+            try:
+                since = int(str(resource_version))
+            except ValueError:
+                raise errors.BadRequest(
+                    f'invalid resource version "{resource_version}"') from None
+            if since > self.store.revision:
+                since = self.store.revision
+        try:
+            return self.store.watch(res.key, since, match, initial, queue_size)
+        except _watch.TooOld as e:
+            raise errors.Gone(str(e)) from None
+
+    # ------------------------------------------------------------------ create
+    def create(self, res: Resource, ns: str, body: Any, opts: WriteOptions | None = None,
+               ctx: Context | None = None, raw_dupes: list[str] | None = None) -> Obj:
+        opts = opts or WriteOptions()
+        if "create" not in res.verbs:
+            raise errors.MethodNotAllowed()
+        version = opts.version or res.storage_version
+        obj = self._check_kind(res, body, version)
+        self._field_validation(res, obj, version, opts, ctx, raw_dupes)
+        if res.virtual:
+            return self.sub.virtual_create(res, ns, obj, opts)
+        obj = self.to_version(res, obj, res.storage_version)
+        ns = self._namespace_of(res, ns, obj)
+        md = obj["metadata"]
+        if not md.get("name") and md.get("generateName"):
+            md["name"] = self.names.generate(str(md["generateName"]))
+        name = md.get("name") or ""
+        if res.namespaced:
+            admission.check_namespace(res, ns, self.store.get("namespaces", "", ns), name)
+        for k in ("resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"):
+            md.pop(k, None)
+        md["uid"] = self.names.uid()
+        md["creationTimestamp"] = self._now()
+        if res.has_generation or res.crd:
+            md["generation"] = 1
+        else:
+            md.pop("generation", None)
+        strategy.prepare_for_create(res, obj)
+        defaults.apply_defaults(res.key, obj)
+        self._validate(res, obj, None)
+        if self.store.get(res.key, ns, name) is not None:
+            raise errors.AlreadyExists.for_resource(res.group, res.plural, name)
+        undo = self._admit_create(res, obj)
+        if opts.dry_run:
+            undo()
+            return self.to_version(res, obj, opts.version)
+        self._commit(res, obj, None)
+        return self.to_version(res, obj, opts.version)
+
+    def _admit_create(self, res: Resource, obj: Obj) -> Callable[[], None]:
+        if res.key == "pods":
+            admission.mutate_pod(obj, self.names.suffix, self._priority_value)
+        elif res.key == "services":
+            return admission.allocate_service(self.alloc, obj, None)
+        return lambda: None
+
+    def _priority_value(self, name: str) -> int | None:
+        if name in admission.SYSTEM_PRIORITIES:
+            return admission.SYSTEM_PRIORITIES[name]
+        pc = self.store.get("priorityclasses.scheduling.k8s.io", "", name)
+        return None if pc is None else int(pc.get("value", 0))
+
+    # ------------------------------------------------------------------ update
+    def update(self, res: Resource, ns: str, name: str, body: Any,
+               opts: WriteOptions | None = None, ctx: Context | None = None,
+               subresource: str | None = None, raw_dupes: list[str] | None = None) -> Obj:
+        opts = opts or WriteOptions()
+        version = opts.version or res.storage_version
+        obj = self._check_kind(res, body, version)
+        self._field_validation(res, obj, version, opts, ctx, raw_dupes)
+        obj = self.to_version(res, obj, res.storage_version)
+        ns = self._namespace_of(res, ns, obj)
+        md = obj["metadata"]
+        if md.get("name") and md["name"] != name:
+            raise errors.BadRequest(
+                f"the name of the object ({md['name']}) does not match the name on the URL ({name})")
+        md["name"] = name
+        old = self.store.get(res.key, ns, name)
+        if old is None:
+            if subresource is None and res.key in strategy.CREATE_ON_UPDATE:
+                md.pop("resourceVersion", None)
+                return self.create(res, ns, obj, dataclasses.replace(opts, version=None), ctx)
+            raise errors.NotFound.for_resource(res.group, res.plural, name)
+        return self._update_from(res, obj, old, opts, subresource)
+
+    def _update_from(self, res: Resource, obj: Obj, old: Obj, opts: WriteOptions,
+                     subresource: str | None) -> Obj:
+        md = obj["metadata"]
+        name = old["metadata"]["name"]
+        want_rv = md.get("resourceVersion")
+        if want_rv and want_rv != old["metadata"]["resourceVersion"]:
+            raise errors.Conflict.modified(res.group, res.plural, name)
+        old_md = old["metadata"]
+        if md.get("uid") and md["uid"] != old_md["uid"]:
+            raise errors.Conflict.for_resource(
+                res.group, res.plural, name,
+                f"Precondition failed: UID in precondition: {md['uid']}, UID in object meta: "
+                f"{old_md['uid']}")
+        for k in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
+                  "namespace"):
+            if k in old_md:
+                md[k] = old_md[k]
+            else:
+                md.pop(k, None)
+        md.pop("generateName", None) if "generateName" not in old_md else md.__setitem__(
+            "generateName", old_md["generateName"])
+        if subresource == "status":
+            obj = strategy.prepare_for_status_update(res, obj, old)
+            md = obj["metadata"]
+        else:
+            strategy.prepare_for_update(res, obj, old)
+            defaults.apply_defaults(res.key, obj)
+        if res.key == "services" and subresource is None:
+            undo = admission.allocate_service(self.alloc, obj, old)
+        else:
+            undo = lambda: None  # noqa: E731
+        if res.key == "namespaces" and subresource is None:
+            defaults.namespace(obj)
+        try:
+            self._validate(res, obj, old)
+        except errors.ApiError:
+            undo()
+            raise
+        strategy.bump_generation(res, obj, old)
+        md["resourceVersion"] = old_md["resourceVersion"]
+        if md.get("managedFields") is None and "managedFields" in old_md:
+            md["managedFields"] = old_md["managedFields"]
+        # a deleting object whose last finalizer went away is gone now
+        if old_md.get("deletionTimestamp") and not md.get("finalizers"):
+            if opts.dry_run:
+                return self.to_version(res, obj, opts.version)
+            return self.to_version(res, self._commit_delete(res, obj), opts.version)
+        if old_md.get("deletionTimestamp"):
+            added = set(md.get("finalizers") or ()) - set(old_md.get("finalizers") or ())
+            if added:
+                raise self._invalid(res, name, [FieldError(
+                    "forbidden", "metadata.finalizers",
+                    detail="no new finalizers can be added if the object is being deleted, "
+                    f"found new finalizers {sorted(added)!r}".replace("'", '"'))])
+        if obj == old:  # no-op: no new revision, no event
+            undo()
+            return self.to_version(res, old, opts.version)
+        if opts.dry_run:
+            undo()
+            return self.to_version(res, obj, opts.version)
+        if res.key == "services" and subresource is None:
+            admission.release_changed_ports(self.alloc, obj, old)
+        self._commit(res, obj, old)
+        return self.to_version(res, obj, opts.version)
+
+    # ------------------------------------------------------------------ patch
+    def patch(self, res: Resource, ns: str, name: str, patch_type: str, patch: Any,
+              opts: WriteOptions | None = None, ctx: Context | None = None,
+              subresource: str | None = None) -> Obj:
+        from minik8s.registry import patch as patches
+
+        opts = opts or WriteOptions()
+        version = opts.version or res.storage_version
+        ns = ns if res.namespaced else ""
+        old = self.store.get(res.key, ns, name)
+        if patch_type == "application/apply-patch+yaml":
+            return self.sub.apply(res, ns, name, patch, old, opts, ctx, subresource)
+        if old is None:
+            raise errors.NotFound.for_resource(res.group, res.plural, name)
+        current = self.to_version(res, old, version)
+        if patch_type == "application/json-patch+json":
+            if not isinstance(patch, list):
+                raise errors.BadRequest("json: cannot unmarshal object into Go value of type jsonpatch.Patch")
+            new = patches.apply_json_patch(current, patch)
+        elif patch_type == "application/merge-patch+json":
+            if not isinstance(patch, dict):
+                raise errors.BadRequest("json: cannot unmarshal into Go value of type map[string]interface {}")
+            new = patches.apply_merge_patch(current, patch)
+        elif patch_type == "application/strategic-merge-patch+json":
+            if res.crd:
+                raise patches.unsupported_patch_type(patch_type, crd=True)
+            if not isinstance(patch, dict):
+                raise errors.BadRequest("json: cannot unmarshal into Go value of type map[string]interface {}")
+            new = patches.apply_strategic_merge_patch(current, patch, self._patch_meta(res, version))
+        else:
+            raise patches.unsupported_patch_type(patch_type, crd=bool(res.crd))
+        if not isinstance(new, dict):
+            raise errors.BadRequest("the patched object is not a JSON object")
+        new_md = new.get("metadata")
+        if not isinstance(new_md, dict):
+            raise errors.BadRequest("metadata must be an object")
+        if new_md.get("name") != name:
+            raise errors.BadRequest(
+                f"the name of the object ({new_md.get('name')}) does not match the name on the URL ({name})")
+        # a patch carries a resourceVersion precondition only if it set one
+        if new_md.get("resourceVersion") == old["metadata"]["resourceVersion"]:
+            new_md.pop("resourceVersion", None)
+        new = self._check_kind(res, new, version)
+        self._field_validation(res, new, version, opts, ctx)
+        new = self.to_version(res, new, res.storage_version)
+        return self._update_from(res, new, old, opts, subresource)
+
+    def _patch_meta(self, res: Resource, version: str) -> Any:
+        try:
+            from minik8s.api import schemas
+        except ImportError:  # pragma: no cover
+            return None
+        return schemas.patch_meta(res.group, version, res.kind)
+
+    # ------------------------------------------------------------------ delete
+    def delete(self, res: Resource, ns: str, name: str, options: Obj | None = None,
+               dry_run: bool = False, version: str | None = None) -> Obj:
+        options = options or {}
+        if "delete" not in res.verbs:
+            raise errors.MethodNotAllowed()
+        ns = ns if res.namespaced else ""
+        old = self.store.get(res.key, ns, name)
+        if old is None:
+            raise errors.NotFound.for_resource(res.group, res.plural, name)
+        dry_run = dry_run or "All" in (options.get("dryRun") or ())
+        md = old["metadata"]
+        pre = options.get("preconditions") or {}
+        if pre.get("uid") and pre["uid"] != md.get("uid"):
+            raise errors.Conflict.for_resource(
+                res.group, res.plural, name,
+                f"Precondition failed: UID in precondition: {pre['uid']}, UID in object meta: {md.get('uid')}")
+        if pre.get("resourceVersion") and pre["resourceVersion"] != md.get("resourceVersion"):
+            raise errors.Conflict.for_resource(
+                res.group, res.plural, name,
+                "Precondition failed: ResourceVersion in precondition: "
+                f"{pre['resourceVersion']}, ResourceVersion in object meta: {md.get('resourceVersion')}")
+        if res.key == "namespaces":
+            return self.to_version(res, self._delete_namespace(res, old, dry_run), version)
+        policy = options.get("propagationPolicy")
+        if policy is None and options.get("orphanDependents") is not None:
+            policy = "Orphan" if options["orphanDependents"] else "Background"
+        if policy not in (None, "Background", "Foreground", "Orphan"):
+            raise self._invalid(res, name, [FieldError(
+                "not_supported", "propagationPolicy", policy,
+                supported=["Foreground", "Background", "Orphan", "nil"])])
+        finalizers = list(md.get("finalizers") or [])
+        if policy == "Foreground" and FINALIZER_FOREGROUND not in finalizers:
+            finalizers.append(FINALIZER_FOREGROUND)
+        if policy == "Orphan" and FINALIZER_ORPHAN not in finalizers:
+            finalizers.append(FINALIZER_ORPHAN)
+        grace = self._grace_period(res, old, options)
+        if not finalizers and grace == 0:
+            if dry_run:
+                return self.to_version(res, old, version)
+            return self.to_version(res, self._commit_delete(res, old), version)
+        # graceful or finalized: mark, keep
+        new = copy.deepcopy(old)
+        nmd = new["metadata"]
+        if not nmd.get("deletionTimestamp"):
+            nmd["deletionTimestamp"] = self.clock.rfc3339(self.clock.now() + (grace or 0))
+            nmd["deletionGracePeriodSeconds"] = grace or 0
+        elif grace is not None and grace < (nmd.get("deletionGracePeriodSeconds") or 0):
+            nmd["deletionTimestamp"] = self.clock.rfc3339(self.clock.now() + grace)
+            nmd["deletionGracePeriodSeconds"] = grace
+        if finalizers:
+            nmd["finalizers"] = finalizers
+        if new == old:
+            return self.to_version(res, old, version)
+        if dry_run:
+            return self.to_version(res, new, version)
+        self._commit(res, new, old)
+        return self.to_version(res, new, version)
+
+    def _grace_period(self, res: Resource, obj: Obj, options: Obj) -> int:
+        """Only pods bound to a node terminate gracefully (the kubelet confirms)."""
+        if res.key != "pods":
+            return 0
+        spec = obj.get("spec") or {}
+        phase = (obj.get("status") or {}).get("phase")
+        if not spec.get("nodeName") or phase in ("Succeeded", "Failed"):
+            return 0
+        g = options.get("gracePeriodSeconds")
+        if g is None:
+            g = spec.get("terminationGracePeriodSeconds", 30)
+        try:
+            g = int(g)
+        except (TypeError, ValueError):
+            g = 30
+        return max(g, 0)
+
+    def _delete_namespace(self, res: Resource, old: Obj, dry_run: bool) -> Obj:
+        name = old["metadata"]["name"]
+        if name in admission.IMMORTAL_NAMESPACES:
+            raise errors.Forbidden(
+                f'namespaces "{name}" is forbidden: this namespace may not be deleted',
+                details={"name": name, "group": "", "kind": "namespaces"})
+        if old["metadata"].get("deletionTimestamp"):
+            return old
+        new = copy.deepcopy(old)
+        new["metadata"]["deletionTimestamp"] = self._now()
+        new["metadata"]["deletionGracePeriodSeconds"] = 0
+        new.setdefault("status", {})["phase"] = "Terminating"
+        if dry_run:
+            return new
+        if not (new.get("spec") or {}).get("finalizers") and not new["metadata"].get("finalizers"):
+            return self._commit_delete(res, new)
+        self._commit(res, new, old)
+        return new
+
+    def finalize_namespace(self, name: str, finalizers: list[str]) -> Obj:
+        """The namespace ``finalize`` subresource: set spec.finalizers; gone when empty."""
+        res = self.table.by_key("namespaces")
+        assert res is not None
+        old = self.store.get("namespaces", "", name)
+        if old is None:
+            raise errors.NotFound.for_resource("", "namespaces", name)
+        new = copy.deepcopy(old)
+        new.setdefault("spec", {})["finalizers"] = finalizers
+        if not finalizers and new["metadata"].get("deletionTimestamp") and \
+                not new["metadata"].get("finalizers"):
+            return self._commit_delete(res, new)
+        if new == old:
+            return old
+        return self._commit(res, new, old)
+
+    def delete_collection(self, res: Resource, ns: str | None, *, label_selector: str | None = None,
+                          field_selector: str | None = None, options: Obj | None = None,
+                          dry_run: bool = False, version: str | None = None) -> list[Obj]:
+        if "deletecollection" not in res.verbs:
+            raise errors.MethodNotAllowed()
+        out = []
+        for o in self.list(res, ns, label_selector=label_selector,
+                           field_selector=field_selector).items:
+            md = o["metadata"]
+            try:
+                out.append(self.delete(res, md.get("namespace", ""), md["name"], options,
+                                       dry_run, version))
+            except errors.NotFound:
+                continue
+        return out
+
+    # ------------------------------------------------------------------ events
+    def record_event(self, involved: Obj, reason: str, message: str, *, type: str = "Normal",
+                     component: str = "", host: str = "", action: str = "") -> Obj | None:
+        """Create (or bump the count of) a core/v1 Event, as client-go's recorder does."""
+        res = self.table.by_key("events")
+        if res is None:
+            return None
+        md = involved.get("metadata") or {}
+        ns = md.get("namespace") or "default"
+        if self.store.get("namespaces", "", ns) is None:
+            return None
+        ref = {"kind": involved.get("kind"), "namespace": md.get("namespace"),
+               "name": md.get("name"), "uid": md.get("uid"),
+               "apiVersion": involved.get("apiVersion"),
+               "resourceVersion": md.get("resourceVersion")}
+        ref = {k: v for k, v in ref.items() if v}
+        now = self._now()
+        # aggregate like the recorder: same object, reason, message → count++
+        key = (ref.get("uid"), reason, message, type)
+        for ev in self.store.resource("events").by_namespace.get(ns, {}).values():
+            io = ev.get("involvedObject") or {}
+            if (io.get("uid"), ev.get("reason"), ev.get("message"), ev.get("type")) == key:
+                new = copy.deepcopy(ev)
+                new["count"] = int(ev.get("count", 1)) + 1
+                new["lastTimestamp"] = now
+                return self._commit(res, new, ev)
+        name = f"{md.get('name', 'unknown')}.{self.names.rng.getrandbits(64):x}"
+        ev = {
+            "apiVersion": "v1", "kind": "Event",
+            "metadata": {"name": name, "namespace": ns, "uid": self.names.uid(),
+                         "creationTimestamp": now},
+            "involvedObject": ref, "reason": reason, "message": message,
+            "source": {k: v for k, v in (("component", component), ("host", host)) if v},
+            "firstTimestamp": now, "lastTimestamp": now, "count": 1, "type": type,
+            "eventTime": None, "reportingComponent": component, "reportingInstance": host,
+        }
+        if action:
+            ev["action"] = action
+        return self._commit(res, ev, None)
+
+
+def _encode_continue(last: tuple[str, str], rv: str) -> str:
+    raw = orjson.dumps({"v": "meta.k8s.io/v1", "rv": int(rv), "start": f"{last[0]}/{last[1]}"})
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_continue(token: str) -> tuple[tuple[str, str], str]:
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        d = orjson.loads(raw)
+        ns, _, name = str(d["start"]).partition("/")
+        return (ns, name), str(int(d["rv"]))
+    except Exception:
+        raise errors.BadRequest(
+            "continue key is not valid: illegal base64 data at input byte 0") from None

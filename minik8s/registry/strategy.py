@@ -1,0 +1,96 @@
+"""Per-kind write behaviour that is data: name rules, status handling, create-on-update.
+
+Like kube-apiserver's per-resource ``RESTCreateStrategy``/``RESTUpdateStrategy``,
+but as lookup tables so adding a kind is adding a row.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from minik8s.api.resources import Resource
+
+Obj = dict[str, Any]
+
+#: resource key -> name rule (names.RULES); default "subdomain"
+NAME_RULES: dict[str, str] = {
+    "namespaces": "label",
+    "services": "dns1035",
+    "roles.rbac.authorization.k8s.io": "path",
+    "clusterroles.rbac.authorization.k8s.io": "path",
+    "rolebindings.rbac.authorization.k8s.io": "path",
+    "clusterrolebindings.rbac.authorization.k8s.io": "path",
+    "events": "path",
+    "events.events.k8s.io": "path",
+    "serviceaccounts": "subdomain",
+}
+
+#: PUT of a missing object creates it (AllowCreateOnUpdate in the real strategies)
+CREATE_ON_UPDATE: frozenset[str] = frozenset({
+    "endpoints", "events", "events.events.k8s.io", "leases.coordination.k8s.io",
+    "limitranges", "roles.rbac.authorization.k8s.io", "clusterroles.rbac.authorization.k8s.io",
+    "rolebindings.rbac.authorization.k8s.io", "clusterrolebindings.rbac.authorization.k8s.io",
+    "endpointslices.discovery.k8s.io", "podtemplates",
+})
+
+#: create keeps the status the client sent (kubelets create Nodes with status)
+KEEP_STATUS_ON_CREATE: frozenset[str] = frozenset({"nodes"})
+
+#: top-level keys that are not "spec" for generation purposes
+NON_SPEC_KEYS = frozenset({"metadata", "status", "apiVersion", "kind"})
+
+
+def name_rule(res: Resource) -> str:
+    if res.crd:
+        return "subdomain"
+    return NAME_RULES.get(res.key, "subdomain")
+
+
+def has_status_subresource(res: Resource) -> bool:
+    return res.subresource("status") is not None
+
+
+def spec_part(obj: Obj) -> Obj:
+    return {k: v for k, v in obj.items() if k not in NON_SPEC_KEYS}
+
+
+def prepare_for_create(res: Resource, obj: Obj) -> None:
+    if has_status_subresource(res) and res.key not in KEEP_STATUS_ON_CREATE:
+        if res.key in ("pods",):
+            obj["status"] = {}
+        else:
+            obj.pop("status", None)
+
+
+def prepare_for_update(res: Resource, new: Obj, old: Obj) -> None:
+    """Main-resource update: status is owned by the status subresource."""
+    if has_status_subresource(res):
+        if "status" in old:
+            new["status"] = copy.deepcopy(old["status"])
+        else:
+            new.pop("status", None)
+
+
+def prepare_for_status_update(res: Resource, new: Obj, old: Obj) -> Obj:
+    """Status update: only ``status`` changes (ResetObjectMetaForStatus)."""
+    out = copy.deepcopy(old)
+    if "status" in new:
+        out["status"] = new["status"]
+    else:
+        out.pop("status", None)
+    mf = (new.get("metadata") or {}).get("managedFields")
+    if mf is not None:
+        out["metadata"]["managedFields"] = mf
+    return out
+
+
+def bump_generation(res: Resource, new: Obj, old: Obj) -> None:
+    md = new["metadata"]
+    gen = old.get("metadata", {}).get("generation")
+    if not (res.has_generation or res.crd):
+        if gen is not None:
+            md["generation"] = gen
+        return
+    gen = gen or 1
+    md["generation"] = gen + 1 if spec_part(new) != spec_part(old) else gen

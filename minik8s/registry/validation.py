@@ -1,0 +1,269 @@
+"""Semantic validation per kind, worded as the real API server words it.
+
+Returns a list of ``FieldError``; the registry raises one 422 Invalid with a
+cause per problem. Schema (type/shape) checks live in ``api.schemas``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from minik8s.api.errors import FieldError
+
+Obj = dict[str, Any]
+Validator = Callable[[Obj, Obj | None], list[FieldError]]
+
+
+def _containers(spec: Obj, path: str) -> list[FieldError]:
+    errs: list[FieldError] = []
+    containers = spec.get("containers")
+    if not containers:
+        errs.append(FieldError("required", f"{path}.containers"))
+        return errs
+    seen: set[str] = set()
+    for key in ("initContainers", "containers"):
+        for i, c in enumerate(spec.get(key) or ()):
+            p = f"{path}.{key}[{i}]"
+            if not isinstance(c, dict):
+                continue
+            name = c.get("name")
+            if not name:
+                errs.append(FieldError("required", f"{p}.name"))
+            elif name in seen:
+                errs.append(FieldError("duplicate", f"{p}.name", name))
+            else:
+                seen.add(name)
+            if not c.get("image"):
+                errs.append(FieldError("required", f"{p}.image"))
+            port_names: set[str] = set()
+            for j, port in enumerate(c.get("ports") or ()):
+                if not isinstance(port, dict):
+                    continue
+                cp = port.get("containerPort")
+                if not isinstance(cp, int) or not 1 <= cp <= 65535:
+                    errs.append(FieldError("invalid", f"{p}.ports[{j}].containerPort", cp,
+                                           "must be between 1 and 65535, inclusive"))
+                pn = port.get("name")
+                if pn:
+                    if pn in port_names:
+                        errs.append(FieldError("duplicate", f"{p}.ports[{j}].name", pn))
+                    port_names.add(pn)
+    return errs
+
+
+def pod(obj: Obj, old: Obj | None) -> list[FieldError]:
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        return [FieldError("required", "spec")]
+    errs = _containers(spec, "spec")
+    rp = spec.get("restartPolicy")
+    if rp not in (None, "Always", "OnFailure", "Never"):
+        errs.append(FieldError("not_supported", "spec.restartPolicy", rp,
+                               supported=["Always", "OnFailure", "Never"]))
+    if old is not None:
+        old_spec = old.get("spec") or {}
+        if old_spec.get("nodeName") and spec.get("nodeName") != old_spec.get("nodeName"):
+            errs.append(FieldError("forbidden", "spec",
+                                   detail="pod updates may not change fields other than "
+                                   "`spec.containers[*].image`,`spec.initContainers[*].image`,"
+                                   "`spec.activeDeadlineSeconds`,`spec.tolerations` (only "
+                                   "additions to existing tolerations),"
+                                   "`spec.terminationGracePeriodSeconds` (allow it to be set to "
+                                   "1 if it was previously negative)"))
+    return errs
+
+
+def _template(obj: Obj, kind_path: str = "spec") -> list[FieldError]:
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        return [FieldError("required", "spec")]
+    errs: list[FieldError] = []
+    tpl = spec.get("template")
+    if not isinstance(tpl, dict):
+        return [FieldError("required", f"{kind_path}.template")]
+    tspec = tpl.get("spec")
+    if not isinstance(tspec, dict):
+        errs.append(FieldError("required", f"{kind_path}.template.spec"))
+    else:
+        errs += _containers(tspec, f"{kind_path}.template.spec")
+    return errs
+
+
+def _selector_matches_template(obj: Obj, required: bool = True) -> list[FieldError]:
+    from minik8s.api import selectors
+
+    spec = obj.get("spec") or {}
+    sel = spec.get("selector")
+    labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+    if sel is None:
+        return [FieldError("required", "spec.selector")] if required else []
+    if not isinstance(sel, dict):
+        return []
+    if not sel.get("matchLabels") and not sel.get("matchExpressions"):
+        return [FieldError("invalid", "spec.selector", sel,
+                           "empty selector is invalid for deployment")]
+    try:
+        s = selectors.label_selector_from_dict(sel)
+    except ValueError as e:
+        return [FieldError("invalid", "spec.selector", sel, str(e))]
+    if not s.matches(labels):
+        return [FieldError("invalid", "spec.template.metadata.labels", labels,
+                           "`selector` does not match template `labels`")]
+    return []
+
+
+def _replicas(obj: Obj) -> list[FieldError]:
+    r = (obj.get("spec") or {}).get("replicas")
+    if isinstance(r, int) and r < 0:
+        return [FieldError("invalid", "spec.replicas", r, "must be greater than or equal to 0")]
+    return []
+
+
+def _immutable_selector(obj: Obj, old: Obj | None) -> list[FieldError]:
+    if old is None:
+        return []
+    new_sel = (obj.get("spec") or {}).get("selector")
+    old_sel = (old.get("spec") or {}).get("selector")
+    if new_sel != old_sel:
+        return [FieldError("invalid", "spec.selector", new_sel, "field is immutable")]
+    return []
+
+
+def workload(obj: Obj, old: Obj | None) -> list[FieldError]:
+    return (_replicas(obj) + _template(obj) + _selector_matches_template(obj)
+            + _immutable_selector(obj, old))
+
+
+def service(obj: Obj, old: Obj | None) -> list[FieldError]:
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        return [FieldError("required", "spec")]
+    errs: list[FieldError] = []
+    stype = spec.get("type", "ClusterIP")
+    if stype not in ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName"):
+        errs.append(FieldError("not_supported", "spec.type", stype,
+                               supported=["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"]))
+    ports = spec.get("ports") or []
+    if not ports and stype != "ExternalName" and spec.get("clusterIP") != "None":
+        errs.append(FieldError("required", "spec.ports"))
+    names: set[str] = set()
+    for i, p in enumerate(ports):
+        if not isinstance(p, dict):
+            continue
+        port = p.get("port")
+        if not isinstance(port, int) or not 1 <= port <= 65535:
+            errs.append(FieldError("invalid", f"spec.ports[{i}].port", port,
+                                   "must be between 1 and 65535, inclusive"))
+        if len(ports) > 1 and not p.get("name"):
+            errs.append(FieldError("required", f"spec.ports[{i}].name"))
+        if p.get("name"):
+            if p["name"] in names:
+                errs.append(FieldError("duplicate", f"spec.ports[{i}].name", p["name"]))
+            names.add(p["name"])
+    if old is not None:
+        oc = (old.get("spec") or {}).get("clusterIP")
+        nc = spec.get("clusterIP")
+        if oc and nc and oc != nc and stype != "ExternalName":
+            errs.append(FieldError("invalid", "spec.clusterIPs[0]", [nc],
+                                   "may not change once set"))
+    if stype == "ExternalName" and not spec.get("externalName"):
+        errs.append(FieldError("required", "spec.externalName"))
+    return errs
+
+
+def configmap(obj: Obj, old: Obj | None) -> list[FieldError]:
+    errs: list[FieldError] = []
+    data = obj.get("data") or {}
+    binary = obj.get("binaryData") or {}
+    if isinstance(data, dict) and isinstance(binary, dict):
+        for k in data:
+            if k in binary:
+                errs.append(FieldError("invalid", "data", k,
+                                       "duplicate of key present in binaryData"))
+    return errs
+
+
+def namespace_immutable(obj: Obj, old: Obj | None) -> list[FieldError]:
+    return []
+
+
+VALIDATORS: dict[str, Validator] = {
+    "pods": pod,
+    "services": service,
+    "configmaps": configmap,
+    "deployments.apps": workload,
+    "replicasets.apps": workload,
+    "statefulsets.apps": lambda o, old: (_replicas(o) + _template(o)
+                                         + _selector_matches_template(o)),
+    "daemonsets.apps": lambda o, old: (_template(o) + _selector_matches_template(o)
+                                       + _immutable_selector(o, old)),
+    "replicationcontrollers": lambda o, old: _replicas(o) + _template(o),
+}
+
+
+def validate(key: str, obj: Obj, old: Obj | None) -> list[FieldError]:
+    fn = VALIDATORS.get(key)
+    return fn(obj, old) if fn is not None else []
+
+
+# -- metadata: labels and annotations (apimachinery's ValidateLabels/ValidateAnnotations) --
+import re as _re  # noqa: E402
+
+_QNAME_RE = _re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_LABEL_VALUE_RE = _re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+_QNAME_MSG = ("name part must consist of alphanumeric characters, '-', '_' or '.', and must "
+              "start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or "
+              "'123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')")
+_LABEL_VALUE_MSG = ("a valid label must be an empty string or consist of alphanumeric characters, "
+                    "'-', '_' or '.', and must start and end with an alphanumeric character (e.g. "
+                    "'MyValue',  or 'my_value',  or '12345', regex used for validation is "
+                    "'(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')")
+TOTAL_ANNOTATION_SIZE = 256 * 1024
+
+
+def qualified_name_errors(key: str) -> list[str]:
+    from minik8s.registry import names
+
+    prefix, slash, name = key.rpartition("/")
+    errs: list[str] = []
+    if slash:
+        if not prefix:
+            errs.append("prefix part must be non-empty")
+        else:
+            errs += ["prefix part " + m for m in names.check_subdomain(prefix)]
+    if not name:
+        errs.append("name part must be non-empty")
+    else:
+        if len(name) > 63:
+            errs.append("name part must be no more than 63 characters")
+        if not _QNAME_RE.match(name):
+            errs.append(_QNAME_MSG)
+    return errs
+
+
+def validate_labels(labels: dict[str, Any], path: str) -> list[FieldError]:
+    errs: list[FieldError] = []
+    for k, v in labels.items():
+        for m in qualified_name_errors(str(k)):
+            errs.append(FieldError("invalid", path, k, m))
+        if not isinstance(v, str):
+            errs.append(FieldError("invalid", path, v, "label values must be strings"))
+            continue
+        if len(v) > 63:
+            errs.append(FieldError("invalid", path, v, "must be no more than 63 characters"))
+        if not _LABEL_VALUE_RE.match(v):
+            errs.append(FieldError("invalid", path, v, _LABEL_VALUE_MSG))
+    return errs
+
+
+def validate_annotations(ann: dict[str, Any], path: str) -> list[FieldError]:
+    errs: list[FieldError] = []
+    total = 0
+    for k, v in ann.items():
+        for m in qualified_name_errors(str(k).lower()):
+            errs.append(FieldError("invalid", path, k, m))
+        total += len(str(k)) + len(str(v))
+    if total > TOTAL_ANNOTATION_SIZE:
+        errs.append(FieldError("too_long", path, detail=f"may not be more than {TOTAL_ANNOTATION_SIZE} bytes"))
+    return errs

@@ -1,0 +1,1 @@
+"""minik8s.runtime: what controllers run on."""

@@ -1,0 +1,345 @@
+"""Resource endpoints: one thin handler mapping HTTP verbs onto the registry.
+
+GET (get/list/watch), POST (create, subresource actions), PUT (update),
+PATCH, DELETE (object or collection). Kubernetes semantics live in
+``registry``; this module only translates requests and picks encodings.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import orjson
+from aiohttp import web
+
+from minik8s.api import errors
+from minik8s.api.resources import Resource
+from minik8s.registry.registry import Context, ListResult, Registry, WriteOptions
+from minik8s.server import negotiation as neg
+from minik8s.server import tables, watchstream
+from minik8s.server.paths import Target
+
+if TYPE_CHECKING:
+    from minik8s.aio.clock import Clock
+
+FIELD_VALIDATION = ("Strict", "Warn", "Ignore")
+
+
+def _query_bool(q: Any, name: str) -> bool:
+    return str(q.get(name, "")).lower() in ("true", "1")
+
+
+def write_options(request: web.Request, version: str, *, body_dry_run: Any = None) -> WriteOptions:
+    q = request.query
+    dry = q.getall("dryRun", [])
+    for d in dry:
+        if d != "All":
+            raise errors.BadRequest(f'Invalid dry run value: unsupported dry run option "{d}"'
+                                    if d else "dryRun value must be All")
+    fv = q.get("fieldValidation") or "Warn"
+    if fv not in FIELD_VALIDATION:
+        raise errors.BadRequest(
+            f"fieldValidation: Unsupported value: \"{fv}\": supported values: \"Ignore\", "
+            "\"Strict\", \"Warn\"")
+    fm = q.get("fieldManager")
+    if fm is not None and len(fm) > 128:
+        raise errors.Invalid("PatchOptions", "meta.k8s.io", "", [errors.FieldError(
+            "too_long", "fieldManager", detail="may not be more than 128 characters")])
+    force = q.get("force")
+    return WriteOptions(dry_run=bool(dry), field_manager=fm, field_validation=fv,
+                        force=force == "true", version=version)
+
+
+def _status_ok(details: dict[str, Any] | None = None) -> dict[str, Any]:
+    s: dict[str, Any] = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"}
+    if details:
+        s["details"] = details
+    return s
+
+
+class RestHandler:
+    def __init__(self, registry: Registry, clock: "Clock") -> None:
+        self.reg = registry
+        self.clock = clock
+
+    def _resource(self, t: Target) -> Resource:
+        res = self.reg.table.lookup(t.group, t.version, t.plural)
+        if res is None:
+            raise errors.NotFound.no_route()
+        if t.namespace is not None and not res.namespaced:
+            raise errors.NotFound.no_route()
+        if t.sub and res.subresource(t.sub) is None:
+            raise errors.NotFound.no_route()
+        return res
+
+    async def handle(self, request: web.Request, t: Target) -> web.StreamResponse:
+        res = self._resource(t)
+        m = request.method
+        ns = t.namespace or ""
+        if t.watch and m != "GET":
+            raise errors.MethodNotAllowed()
+        if m == "GET":
+            if t.name and not t.watch:
+                return self._get(request, res, t)
+            if t.watch or _query_bool(request.query, "watch"):
+                if t.name:
+                    return await self._watch(request, res, t, name=t.name)
+                return await self._watch(request, res, t)
+            if res.virtual and res.kind != "ComponentStatus":
+                raise errors.MethodNotAllowed()
+            return self._list(request, res, t)
+        if m == "POST":
+            return await self._post(request, res, t)
+        if m == "PUT":
+            return await self._put(request, res, t)
+        if m == "PATCH":
+            return await self._patch(request, res, t)
+        if m == "DELETE":
+            return await self._delete(request, res, t, ns)
+        raise errors.MethodNotAllowed()
+
+    # ---------------------------------------------------------------- reads
+    def _respond_obj(self, request: web.Request, res: Resource, obj: dict[str, Any],
+                     status: int = 200, ctx: Context | None = None) -> web.Response:
+        accept = neg.negotiate(request)
+        headers = _warning_headers(ctx)
+        if accept.form == "table" and obj.get("kind") == res.kind:
+            table = tables.to_table(res, [obj], self.clock.now(),
+                                    include_object=request.query.get("includeObject", "Metadata"),
+                                    resource_version=obj["metadata"].get("resourceVersion", ""),
+                                    api_version=f"meta.k8s.io/{accept.table_version}")
+            return neg.json_response(table, status, headers=headers)
+        if accept.form in ("partial", "partiallist") and obj.get("kind") == res.kind:
+            return neg.json_response(_partial(obj, accept.table_version), status, headers=headers)
+        return neg.encode(obj, accept, status, headers)
+
+    def _get(self, request: web.Request, res: Resource, t: Target) -> web.Response:
+        ns = t.namespace or ""
+        if res.virtual:
+            if res.kind == "ComponentStatus":
+                return neg.json_response(_component_status(t.name))
+            raise errors.MethodNotAllowed()
+        if t.sub == "scale":
+            return neg.json_response(self.reg.sub.get_scale(res, ns, t.name))
+        if t.sub == "log":
+            return self._log(request, res, ns, t.name)
+        if t.sub in ("exec", "attach", "portforward", "proxy"):
+            raise errors.BadRequest(
+                f"minik8s simulates pods without containers: {t.sub} is not supported")
+        if t.sub not in ("", "status", "ephemeralcontainers"):
+            raise errors.MethodNotAllowed()
+        obj = self.reg.get(res, ns, t.name, t.version)
+        return self._respond_obj(request, res, obj)
+
+    def _log(self, request: web.Request, res: Resource, ns: str, name: str) -> web.Response:
+        pod = self.reg.get(res, ns, name)
+        containers = [c.get("name") for c in (pod.get("spec") or {}).get("containers") or ()]
+        container = request.query.get("container")
+        if container and container not in containers and container not in [
+                c.get("name") for c in (pod.get("spec") or {}).get("initContainers") or ()]:
+            raise errors.BadRequest(
+                f"container {container} is not valid for pod {name}")
+        if not container and len(containers) > 1:
+            raise errors.BadRequest(
+                f"a container name must be specified for pod {name}, choose one of: "
+                f"[{' '.join(str(c) for c in containers)}]")
+        text = ""
+        if self.reg.pod_logs is not None:
+            text = self.reg.pod_logs(ns, name, container or (containers[0] if containers else None))
+        return web.Response(text=text, content_type="text/plain")
+
+    def _list(self, request: web.Request, res: Resource, t: Target) -> web.Response:
+        q = request.query
+        if res.virtual:
+            items = [_component_status(n) for n in ("controller-manager", "scheduler", "etcd-0")]
+            return neg.json_response({"kind": "ComponentStatusList", "apiVersion": "v1",
+                                      "metadata": {}, "items": items})
+        limit = _int_param(q, "limit")
+        result = self.reg.list(res, t.namespace, label_selector=q.get("labelSelector"),
+                               field_selector=q.get("fieldSelector"), limit=limit,
+                               continue_token=q.get("continue"), version=t.version)
+        accept = neg.negotiate(request)
+        if accept.form == "table":
+            table = tables.to_table(res, result.items, self.clock.now(),
+                                    include_object=q.get("includeObject", "Metadata"),
+                                    resource_version=result.resource_version,
+                                    continue_token=result.continue_token,
+                                    api_version=f"meta.k8s.io/{accept.table_version}")
+            if result.remaining is not None:
+                table["metadata"]["remainingItemCount"] = result.remaining
+            return neg.json_response(table)
+        if accept.form in ("partial", "partiallist"):
+            return neg.json_response({
+                "kind": "PartialObjectMetadataList", "apiVersion": f"meta.k8s.io/{accept.table_version}",
+                "metadata": _list_meta(result),
+                "items": [_partial(o, accept.table_version) for o in result.items]})
+        list_kind = f"{res.kind}List"
+        api_version = res.api_version(t.version)
+        if accept.form == "yaml":
+            return neg.encode({"kind": list_kind, "apiVersion": api_version,
+                               "metadata": _list_meta(result), "items": result.items}, accept)
+        # fast path: stored objects are encoded once and spliced in
+        rs = self.reg.store.resource(res.key)
+        if t.version == res.storage_version:
+            parts = [rs.encoded((o["metadata"].get("namespace", ""), o["metadata"]["name"]), o)
+                     for o in result.items]
+        else:
+            parts = [orjson.dumps(o) for o in result.items]
+        head = orjson.dumps({"kind": list_kind, "apiVersion": api_version,
+                             "metadata": _list_meta(result)})
+        body = head[:-1] + b',"items":[' + b",".join(parts) + b"]}"
+        return web.Response(body=body, headers={"Content-Type": neg.JSON})
+
+    async def _watch(self, request: web.Request, res: Resource, t: Target,
+                     name: str = "") -> web.StreamResponse:
+        q = request.query
+        fs = q.get("fieldSelector")
+        if name:
+            fs = f"metadata.name={name}" + (f",{fs}" if fs else "")
+        return await watchstream.stream(request, self.reg, res, t, self.clock,
+                                        label_selector=q.get("labelSelector"),
+                                        field_selector=fs)
+
+    # ---------------------------------------------------------------- writes
+    async def _read(self, request: web.Request, *, patch: bool = False) -> tuple[Any, bytes, str]:
+        raw = await neg.read_body(request)
+        ct = neg.content_type_of(request)
+        return neg.decode_body(raw, ct, patch=patch), raw, ct
+
+    def _dupes(self, raw: bytes, ct: str, opts: WriteOptions) -> list[str] | None:
+        if opts.field_validation == "Ignore" or ct not in ("", neg.JSON, "application/octet-stream"):
+            return None
+        from minik8s.api import schemas
+
+        return schemas.duplicate_fields(raw) or None
+
+    async def _post(self, request: web.Request, res: Resource, t: Target) -> web.Response:
+        ns = t.namespace or ""
+        if t.sub:
+            body, _, _ = await self._read(request)
+            opts = write_options(request, t.version)
+            if t.sub == "binding":
+                return neg.json_response(self.reg.sub.bind(ns, t.name, body, opts), 201)
+            if t.sub == "eviction":
+                return neg.json_response(self.reg.sub.evict(ns, t.name, body, opts), 201)
+            if t.sub == "token":
+                return neg.json_response(self.reg.sub.token(ns, t.name, body), 201)
+            if t.sub in ("exec", "attach", "portforward", "proxy"):
+                raise errors.BadRequest(
+                    f"minik8s simulates pods without containers: {t.sub} is not supported")
+            raise errors.MethodNotAllowed()
+        if t.name:
+            raise errors.MethodNotAllowed()
+        body, raw, ct = await self._read(request)
+        opts = write_options(request, t.version)
+        ctx = Context()
+        obj = self.reg.create(res, ns, body, opts, ctx, self._dupes(raw, ct, opts))
+        return self._respond_obj(request, res, obj, 200 if res.virtual else 201, ctx)
+
+    async def _put(self, request: web.Request, res: Resource, t: Target) -> web.Response:
+        if not t.name:
+            raise errors.MethodNotAllowed()
+        ns = t.namespace or ""
+        body, raw, ct = await self._read(request)
+        opts = write_options(request, t.version)
+        ctx = Context()
+        if t.sub == "scale":
+            return neg.json_response(self.reg.sub.update_scale(res, ns, t.name, body, opts))
+        if t.sub == "finalize" and res.key == "namespaces":
+            fins = ((body or {}).get("spec") or {}).get("finalizers") or [] \
+                if isinstance(body, dict) else []
+            return neg.json_response(self.reg.finalize_namespace(t.name, list(fins)))
+        if t.sub not in ("", "status"):
+            raise errors.MethodNotAllowed()
+        existed = self.reg.get_or_none(res, ns, t.name) is not None
+        obj = self.reg.update(res, ns, t.name, body, opts, ctx, t.sub or None,
+                              self._dupes(raw, ct, opts))
+        return self._respond_obj(request, res, obj, 200 if existed else 201, ctx)
+
+    async def _patch(self, request: web.Request, res: Resource, t: Target) -> web.Response:
+        if not t.name:
+            raise errors.MethodNotAllowed()
+        ns = t.namespace or ""
+        ct = neg.content_type_of(request)
+        if ct not in neg.PATCH_TYPES:
+            from minik8s.registry import patch as patches
+
+            raise patches.unsupported_patch_type(ct, crd=bool(res.crd))
+        raw = await neg.read_body(request)
+        body = neg.decode_body(raw, ct, patch=True)
+        opts = write_options(request, t.version)
+        ctx = Context()
+        if t.sub == "scale":
+            return neg.json_response(self.reg.sub.patch_scale(res, ns, t.name, ct, body, opts))
+        if t.sub not in ("", "status"):
+            raise errors.MethodNotAllowed()
+        existed = self.reg.get_or_none(res, ns, t.name) is not None
+        obj = self.reg.patch(res, ns, t.name, ct, body, opts, ctx, t.sub or None)
+        return self._respond_obj(request, res, obj, 200 if existed else 201, ctx)
+
+    async def _delete(self, request: web.Request, res: Resource, t: Target, ns: str) -> web.Response:
+        raw = await neg.read_body(request)
+        options: dict[str, Any] = {}
+        if raw.strip():
+            body = neg.decode_body(raw, neg.content_type_of(request))
+            if not isinstance(body, dict):
+                raise errors.BadRequest("DeleteOptions must be a JSON object")
+            options = body
+        q = request.query
+        if "gracePeriodSeconds" in q:
+            options["gracePeriodSeconds"] = _int_param(q, "gracePeriodSeconds")
+        if "propagationPolicy" in q:
+            options["propagationPolicy"] = q["propagationPolicy"]
+        if "orphanDependents" in q:
+            options["orphanDependents"] = _query_bool(q, "orphanDependents")
+        dry = bool(q.getall("dryRun", [])) or "All" in (options.get("dryRun") or ())
+        if t.sub:
+            raise errors.MethodNotAllowed()
+        if not t.name:
+            items = self.reg.delete_collection(
+                res, t.namespace, label_selector=q.get("labelSelector"),
+                field_selector=q.get("fieldSelector"), options=options, dry_run=dry,
+                version=t.version)
+            return neg.json_response({"kind": f"{res.kind}List", "apiVersion": res.api_version(t.version),
+                                      "metadata": {"resourceVersion": str(self.reg.store.revision)},
+                                      "items": items})
+        obj = self.reg.delete(res, ns, t.name, options, dry, t.version)
+        return self._respond_obj(request, res, obj)
+
+
+def _warning_headers(ctx: Context | None) -> dict[str, Any] | None:
+    """One ``Warning: 299 - "..."`` header per warning, as kube-apiserver sends them."""
+    if ctx is None or not ctx.warnings:
+        return None
+    return {"Warning": ['299 - "' + w.replace('"', '\\"') + '"' for w in ctx.warnings]}
+
+
+def _list_meta(result: ListResult) -> dict[str, Any]:
+    md: dict[str, Any] = {"resourceVersion": result.resource_version}
+    if result.continue_token:
+        md["continue"] = result.continue_token
+    if result.remaining is not None:
+        md["remainingItemCount"] = result.remaining
+    return md
+
+
+def _partial(obj: dict[str, Any], version: str) -> dict[str, Any]:
+    return {"kind": "PartialObjectMetadata", "apiVersion": f"meta.k8s.io/{version}",
+            "metadata": obj.get("metadata", {})}
+
+
+def _int_param(q: Any, name: str) -> int | None:
+    v = q.get(name)
+    if v is None or v == "":
+        return None
+    try:
+        return int(v)
+    except ValueError:
+        raise errors.BadRequest(f'invalid value "{v}" for query parameter "{name}": '
+                                "must be an integer") from None
+
+
+def _component_status(name: str) -> dict[str, Any]:
+    return {"kind": "ComponentStatus", "apiVersion": "v1",
+            "metadata": {"name": name, "creationTimestamp": None},
+            "conditions": [{"type": "Healthy", "status": "True", "message": "ok"}]}

@@ -1,0 +1,225 @@
+"""Versioned object store: objects, one global revision, watch history, indexes.
+
+Like etcd under kube-apiserver, every write gets the next global revision and
+that revision is the object's ``metadata.resourceVersion``. Stored dicts are
+never mutated after they are stored: a write replaces the dict. That lets
+readers, watchers and caches share them without copying.
+
+Neighbours: ``store.watch`` (per-watcher queues), ``registry`` (the only writer).
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import orjson
+
+from minik8s.store import watch as _watch
+
+Obj = dict[str, Any]
+Key = tuple[str, str]  # (namespace, name); namespace "" for cluster-scoped
+
+ADDED, MODIFIED, DELETED = "ADDED", "MODIFIED", "DELETED"
+
+#: Events kept per resource for watch resume; older resourceVersions get 410.
+DEFAULT_HISTORY = 10_000
+
+
+class Event:
+    __slots__ = ("type", "obj", "old", "rv")
+
+    def __init__(self, type: str, obj: Obj, old: Obj | None, rv: int) -> None:
+        self.type, self.obj, self.old, self.rv = type, obj, old, rv
+
+
+class ResourceStore:
+    """All objects of one resource, with indexes and a bounded event history."""
+
+    def __init__(self, key: str, history: int) -> None:
+        self.key = key
+        self.objects: dict[Key, Obj] = {}
+        self.by_namespace: dict[str, dict[str, Obj]] = {}
+        self.by_label: dict[tuple[str, str], set[Key]] = {}
+        self.by_field: dict[str, dict[str, set[Key]]] = {}
+        self.history: collections.deque[Event] = collections.deque(maxlen=history)
+        #: history holds every event with rv > compacted
+        self.compacted = 0
+        self.watchers: set[_watch.Watcher] = set()
+        self._encoded: dict[Key, bytes] = {}
+        self._sorted: list[Key] | None = None
+        self.indexed_fields: dict[str, Callable[[Obj], str]] = {}
+
+    # -- indexes -----------------------------------------------------------
+    def add_field_index(self, field: str, fn: Callable[[Obj], str]) -> None:
+        self.indexed_fields[field] = fn
+        idx: dict[str, set[Key]] = {}
+        for k, o in self.objects.items():
+            idx.setdefault(fn(o), set()).add(k)
+        self.by_field[field] = idx
+
+    def _index(self, k: Key, obj: Obj) -> None:
+        self.by_namespace.setdefault(k[0], {})[k[1]] = obj
+        labels = obj.get("metadata", {}).get("labels") or {}
+        for lk, lv in labels.items():
+            self.by_label.setdefault((lk, lv), set()).add(k)
+        for field, fn in self.indexed_fields.items():
+            self.by_field[field].setdefault(fn(obj), set()).add(k)
+
+    def _unindex(self, k: Key, obj: Obj) -> None:
+        ns = self.by_namespace.get(k[0])
+        if ns is not None:
+            ns.pop(k[1], None)
+            if not ns:
+                del self.by_namespace[k[0]]
+        labels = obj.get("metadata", {}).get("labels") or {}
+        for lk, lv in labels.items():
+            s = self.by_label.get((lk, lv))
+            if s is not None:
+                s.discard(k)
+                if not s:
+                    del self.by_label[(lk, lv)]
+        for field, fn in self.indexed_fields.items():
+            idx = self.by_field[field]
+            v = fn(obj)
+            s = idx.get(v)
+            if s is not None:
+                s.discard(k)
+                if not s:
+                    del idx[v]
+
+    def sorted_keys(self) -> list[Key]:
+        if self._sorted is None:
+            self._sorted = sorted(self.objects)
+        return self._sorted
+
+    def encoded(self, k: Key, obj: Obj) -> bytes:
+        """orjson bytes of a stored object, computed once per revision."""
+        raw = self._encoded.get(k)
+        if raw is None:
+            raw = orjson.dumps(obj)
+            self._encoded[k] = raw
+        return raw
+
+    # -- mutation (called by Store only) ----------------------------------
+    def put(self, k: Key, obj: Obj) -> Obj | None:
+        old = self.objects.get(k)
+        if old is not None:
+            self._unindex(k, old)
+        else:
+            self._sorted = None
+        self.objects[k] = obj
+        self._encoded.pop(k, None)
+        self._index(k, obj)
+        return old
+
+    def remove(self, k: Key) -> Obj | None:
+        old = self.objects.pop(k, None)
+        if old is not None:
+            self._unindex(k, old)
+            self._encoded.pop(k, None)
+            self._sorted = None
+        return old
+
+    def record(self, ev: Event) -> None:
+        if len(self.history) == self.history.maxlen:
+            self.compacted = self.history[0].rv
+        self.history.append(ev)
+        dead = []
+        for w in self.watchers:
+            if not w.offer(ev):
+                dead.append(w)
+        for w in dead:
+            self.watchers.discard(w)
+
+    def events_since(self, rv: int) -> Iterator[Event]:
+        for ev in self.history:
+            if ev.rv > rv:
+                yield ev
+
+
+class Store:
+    """Every resource's objects under one revision counter."""
+
+    def __init__(self, history: int = DEFAULT_HISTORY, watch_queue: int = _watch.DEFAULT_QUEUE) -> None:
+        self.revision = 0
+        self._history = history
+        self._watch_queue = watch_queue
+        self._resources: dict[str, ResourceStore] = {}
+        self._write_hooks: list[Callable[[str, Event], None]] = []
+
+    def resource(self, key: str) -> ResourceStore:
+        rs = self._resources.get(key)
+        if rs is None:
+            rs = self._resources[key] = ResourceStore(key, self._history)
+        return rs
+
+    def resources(self) -> Iterable[tuple[str, ResourceStore]]:
+        return list(self._resources.items())
+
+    def on_write(self, fn: Callable[[str, Event], None]) -> None:
+        """Called after every committed write (durability, metrics)."""
+        self._write_hooks.append(fn)
+
+    def next_revision(self) -> int:
+        self.revision += 1
+        return self.revision
+
+    # -- reads -------------------------------------------------------------
+    def get(self, key: str, ns: str, name: str) -> Obj | None:
+        rs = self._resources.get(key)
+        return None if rs is None else rs.objects.get((ns, name))
+
+    # -- writes: callers set metadata.resourceVersion = str(rv) first -------
+    def commit_put(self, key: str, obj: Obj, rv: int) -> Event:
+        md = obj["metadata"]
+        k = (md.get("namespace", ""), md["name"])
+        rs = self.resource(key)
+        old = rs.put(k, obj)
+        ev = Event(MODIFIED if old is not None else ADDED, obj, old, rv)
+        rs.record(ev)
+        for fn in self._write_hooks:
+            fn(key, ev)
+        return ev
+
+    def commit_delete(self, key: str, obj: Obj, rv: int) -> Event:
+        """Remove an object; ``obj`` is its final state (with the new rv)."""
+        md = obj["metadata"]
+        k = (md.get("namespace", ""), md["name"])
+        rs = self.resource(key)
+        old = rs.remove(k)
+        ev = Event(DELETED, obj, old, rv)
+        rs.record(ev)
+        for fn in self._write_hooks:
+            fn(key, ev)
+        return ev
+
+    def drop_resource(self, key: str) -> None:
+        """Forget a resource entirely (a CRD was deleted); watchers are closed."""
+        rs = self._resources.pop(key, None)
+        if rs is not None:
+            for w in list(rs.watchers):
+                w.close()
+
+    # -- watch -------------------------------------------------------------
+    def watch(self, key: str, since: int | None,
+              matches: Callable[[Obj], bool] | None = None,
+              initial: Iterable[Obj] = (), queue_size: int | None = None) -> _watch.Watcher:
+        """Start a watch. ``since`` None: only live events after the synthetic
+        ADDED ``initial`` objects; otherwise replay history after ``since``.
+
+        Raises ``store.watch.TooOld`` when history no longer reaches back.
+        """
+        rs = self.resource(key)
+        w = _watch.Watcher(matches, queue_size or self._watch_queue, rs.watchers)
+        if since is not None:
+            if since < rs.compacted:
+                raise _watch.TooOld(since, self.revision)
+            for ev in rs.events_since(since):
+                w.offer(ev)
+        else:
+            for obj in initial:
+                w.offer(Event(ADDED, obj, None, 0))
+        rs.watchers.add(w)
+        return w
