@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import importlib
+import importlib.util
 import os
 import random
 import socket
 import tempfile
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -22,12 +25,43 @@ from minik8s.aio.clock import Clock, RealClock, VirtualClock
 from minik8s.api.resources import ResourceTable, builtin_resources
 from minik8s.client.client import Client
 from minik8s.config import ClusterConfig
-from minik8s.controllers import garbagecollector, namespace, serviceaccount
+from minik8s import controllers
 from minik8s.registry import admission, names
 from minik8s.registry.registry import Registry
-from minik8s.runtime.dispatch import Dispatcher
+from minik8s.runtime.informer import InformerFactory
+from minik8s.runtime.context import ControllerContext
+from minik8s.runtime.manager import Manager
 from minik8s.server.app import ApiServer
 from minik8s.store.store import Store
+
+
+#: components that live outside minik8s.controllers
+COMPONENT_MODULES = {"scheduler": "minik8s.scheduler.scheduler", "kubelet": "minik8s.sim.kubelet"}
+
+
+def enabled_components(spec: list[str]) -> list[str]:
+    """``--controllers``-style list → names in start order."""
+    names: list[str] = []
+    if "*" in spec:
+        names = list(controllers.DEFAULT)
+    for item in spec:
+        if item.startswith("-"):
+            if item[1:] in names:
+                names.remove(item[1:])
+        elif item != "*" and item not in names:
+            names.append(item)
+    return names
+
+
+def component_setup(name: str) -> Callable[[ControllerContext], None]:
+    module = COMPONENT_MODULES.get(name, f"minik8s.controllers.{name}")
+    try:
+        missing = importlib.util.find_spec(module) is None
+    except ModuleNotFoundError:
+        missing = True
+    if missing:
+        return lambda ctx: None  # not built yet; see docs/emulation.md
+    return importlib.import_module(module).setup  # type: ignore[no-any-return]
 
 
 class Cluster:
@@ -51,9 +85,12 @@ class Cluster:
                                  admission.Allocators(self.config.service_cidr,
                                                       self.config.node_port_range, rng))
         self.client = Client(self.registry)
-        self.dispatcher = Dispatcher(self.registry)
-        for make in (namespace.controller, serviceaccount.controller, garbagecollector.controller):
-            self.dispatcher.add(make(self.client))
+        self.informers = InformerFactory(self.registry)
+        self.manager = Manager(self.clock)
+        self.context = ControllerContext(self.manager, self.informers, self.client, self.clock,
+                                         self.config, seed)
+        for name in enabled_components(self.config.controllers):
+            component_setup(name)(self.context)
         self.api = ApiServer(self.registry, self.clock, f"{host}:{port}")
         self._runner: web.AppRunner | None = None
         self._tmpdir: tempfile.TemporaryDirectory[str] | None = None
@@ -67,8 +104,8 @@ class Cluster:
 
     async def start(self) -> "Cluster":
         bootstrap.bootstrap(self.client, self.config, self.port or 6443)
-        self.dispatcher.run_pending()
-        self.dispatcher.start()
+        self.manager.start()
+        await self.manager.settle()
         if self.serve:
             await self._serve()
         return self
@@ -92,7 +129,7 @@ class Cluster:
         kubeconfig.write_standalone(self._kubeconfig_path, self.url)
 
     async def stop(self) -> None:
-        await self.dispatcher.stop()
+        await self.manager.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -107,8 +144,12 @@ class Cluster:
         await self.stop()
 
     async def settle(self, timeout: float = 10.0) -> None:
-        """Run controllers until no work is pending."""
-        await asyncio.wait_for(self.dispatcher.settle(), timeout)
+        """Run controllers until every queue is empty and no timer is due now."""
+        await asyncio.wait_for(self.manager.settle(), timeout)
+
+    async def advance(self, seconds: float) -> None:
+        """Virtual clock: fire every timer due in the next ``seconds``, in order, settling between."""
+        await self.manager.advance(seconds)
 
     def freeze_gc(self) -> None:
         """Move everything allocated so far out of the cyclic GC's reach (long-lived state)."""

@@ -55,6 +55,11 @@ class ClusterConfig:
     watch_queue: int = 10_000
     region: str = "minik8s"
     zone: str = "minik8s-a"
+    #: controllers to run, like kube-controller-manager --controllers: "*" = the defaults,
+    #: "-name" disables one, "name" enables one that is off by default
+    controllers: list[str] = dataclasses.field(default_factory=lambda: ["*"])
+    #: per-component settings, each parsed by its component (scheduler, kubelet, hpa, ...)
+    components: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any] | None) -> "ClusterConfig":

@@ -188,14 +188,14 @@ def _crd_components(res: resources.Resource, version: str,
         "apiVersion": {"description": "The versioned schema of this object.", "type": "string"},
         "kind": {"description": "The REST resource this object represents.", "type": "string"},
         "metadata": {"allOf": [_ref(_META + "ObjectMeta")], "default": {},
-                     "description": "Standard object's metadata."},
+                     "description": "Standard object metadata."},
     })
     name = crd_definition_name(res.group, version, res.kind)
     gvk = {"group": res.group, "version": version, "kind": res.kind}
     kind_schema: Schema = {**body, "type": "object", "properties": props,
                            "x-kubernetes-group-version-kind": [gvk]}
     list_schema: Schema = {
-        "description": f"{res.kind}List is a list of {res.kind}",
+        "description": f"A list of {res.kind} objects.",
         "type": "object",
         "required": ["items"],
         "properties": {

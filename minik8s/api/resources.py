@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 ALL_VERBS: tuple[str, ...] = (
     "create", "delete", "deletecollection", "get", "list", "patch", "update", "watch",
@@ -55,6 +56,8 @@ class Resource:
     has_generation: bool = True
     #: set for CustomResourceDefinitions: the CRD's name
     crd: str | None = None
+    #: CRDs: per-version schema, printer columns, subresources (api.crd.CrdVersion)
+    crd_versions: Any = dataclasses.field(default=None, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         if not self.storage_version:

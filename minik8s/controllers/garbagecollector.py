@@ -14,9 +14,9 @@ from typing import Any
 
 from minik8s.api import errors
 from minik8s.api.resources import Resource
-from minik8s.client.client import Client
 from minik8s.registry.registry import FINALIZER_FOREGROUND, FINALIZER_ORPHAN, WriteOptions
-from minik8s.runtime.dispatch import Controller
+from minik8s.runtime.controller import Result
+from minik8s.runtime.context import ControllerContext
 
 Obj = dict[str, Any]
 
@@ -47,23 +47,12 @@ class OwnerIndex:
                 self.dependents.setdefault(o["uid"], set()).add(ref)
 
 
-def controller(client: Client) -> Controller:
+def setup(ctx: ControllerContext) -> None:
+    mgr, informers, client = ctx.manager, ctx.informers, ctx.client
     reg = client.reg
     index = OwnerIndex()
 
-    def mapper(res: Resource, etype: str, obj: Obj, old: Obj | None) -> list[str]:
-        index.update(res, etype, obj, old)
-        md = obj["metadata"]
-        keys = []
-        if etype == "DELETED" or md.get("deletionTimestamp"):
-            keys.append(md["uid"])
-        for o in md.get("ownerReferences") or ():
-            if isinstance(o, dict) and o.get("uid"):
-                if etype == "DELETED" or o["uid"] not in index.owners:
-                    keys.append(o["uid"])
-        return keys
-
-    def reconcile(uid: str) -> None:
+    def reconcile(uid: str) -> Result | None:
         owner_ref = index.owners.get(uid)
         owner = None
         res = None
@@ -85,11 +74,11 @@ def controller(client: Client) -> Controller:
                     reg.delete(dres, ns, name, {"propagationPolicy": "Background"})
                 except errors.NotFound:
                     pass
-            return
+            return None
         assert res is not None
         fins = owner["metadata"].get("finalizers") or []
         if not owner["metadata"].get("deletionTimestamp"):
-            return
+            return None
         if FINALIZER_ORPHAN in fins:
             for key, ns, name in deps:
                 dres = reg.table.by_key(key)
@@ -97,7 +86,7 @@ def controller(client: Client) -> Controller:
                 if dres is not None and dep is not None:
                     _drop_ref(reg, dres, dep, uid)
             _remove_finalizer(reg, res, owner, FINALIZER_ORPHAN)
-            return
+            return None
         if FINALIZER_FOREGROUND in fins:
             live = 0
             for key, ns, name in deps:
@@ -113,8 +102,21 @@ def controller(client: Client) -> Controller:
                         pass
             if live == 0:
                 _remove_finalizer(reg, res, owner, FINALIZER_FOREGROUND)
+        return None
 
-    return Controller("garbagecollector", ["*"], mapper, reconcile)
+    ctrl = mgr.add("garbage-collector-controller", reconcile)
+
+    def on_event(res: Resource, etype: str, obj: Obj, old: Obj | None) -> None:
+        index.update(res, etype, obj, old)
+        md = obj["metadata"]
+        if etype == "DELETED" or md.get("deletionTimestamp"):
+            ctrl.enqueue(md["uid"])
+        for o in md.get("ownerReferences") or ():
+            if isinstance(o, dict) and o.get("uid"):
+                if etype == "DELETED" or o["uid"] not in index.owners:
+                    ctrl.enqueue(o["uid"])
+
+    informers.add_global_handler(on_event)
 
 
 def _drop_ref(reg: Any, res: Resource, obj: Obj, uid: str) -> None:

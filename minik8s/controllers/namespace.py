@@ -11,36 +11,26 @@ from typing import Any
 
 from minik8s.api import errors
 from minik8s.api.resources import Resource
-from minik8s.client.client import Client
-from minik8s.runtime.dispatch import Controller
+from minik8s.runtime.controller import Result
+from minik8s.runtime.context import ControllerContext
 
 Obj = dict[str, Any]
+NAME = "namespace-controller"
 
 
-def controller(client: Client) -> Controller:
+def setup(ctx: ControllerContext) -> None:
+    mgr, informers, client = ctx.manager, ctx.informers, ctx.client
     reg = client.reg
+    namespaces = informers.informer("v1", "namespaces")
 
-    def mapper(res: Resource, etype: str, obj: Obj, old: Obj | None) -> list[str]:
-        md = obj.get("metadata") or {}
-        if res.key == "namespaces":
-            return [md["name"]] if md.get("deletionTimestamp") else []
-        if etype == "DELETED" and md.get("namespace"):
-            ns = reg.store.get("namespaces", "", md["namespace"])
-            if ns is not None and ns["metadata"].get("deletionTimestamp"):
-                return [md["namespace"]]
-        return []
-
-    def reconcile(name: str) -> None:
-        ns = reg.store.get("namespaces", "", name)
+    def reconcile(name: str) -> Result | None:
+        ns = namespaces.get("", name)
         if ns is None or not ns["metadata"].get("deletionTimestamp"):
-            return
-        remaining = 0
+            return None
         for res in reg.table:
             if not res.namespaced or res.virtual:
                 continue
-            objs = list(reg.store.resource(res.key).by_namespace.get(name, {}).values())
-            for o in objs:
-                remaining += 1
+            for o in list(reg.store.resource(res.key).by_namespace.get(name, {}).values()):
                 if o["metadata"].get("deletionTimestamp"):
                     continue
                 try:
@@ -49,8 +39,22 @@ def controller(client: Client) -> Controller:
                     pass
         left = sum(len(reg.store.resource(r.key).by_namespace.get(name, {}))
                    for r in reg.table if r.namespaced and not r.virtual)
-        if left == 0:
-            fins = [f for f in (ns.get("spec") or {}).get("finalizers") or [] if f != "kubernetes"]
-            reg.finalize_namespace(name, fins)
+        if left:
+            return None  # woken again by each deletion in the namespace
+        fins = [f for f in (ns.get("spec") or {}).get("finalizers") or [] if f != "kubernetes"]
+        reg.finalize_namespace(name, fins)
+        return None
 
-    return Controller("namespace", ["*"], mapper, reconcile)
+    ctrl = mgr.add(NAME, reconcile)
+
+    def on_event(res: Resource, etype: str, obj: Obj, old: Obj | None) -> None:
+        md = obj["metadata"]
+        if res.key == "namespaces":
+            if md.get("deletionTimestamp") and etype != "DELETED":
+                ctrl.enqueue(md["name"])
+        elif etype == "DELETED" and md.get("namespace"):
+            ns = namespaces.get("", md["namespace"])
+            if ns is not None and ns["metadata"].get("deletionTimestamp"):
+                ctrl.enqueue(md["namespace"])
+
+    informers.add_global_handler(on_event)

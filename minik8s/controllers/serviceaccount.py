@@ -9,44 +9,48 @@ from __future__ import annotations
 from typing import Any
 
 from minik8s.api import errors
-from minik8s.api.resources import Resource
-from minik8s.client.client import Client
-from minik8s.runtime.dispatch import Controller
+from minik8s.runtime.controller import Result
+from minik8s.runtime.context import ControllerContext
 
 Obj = dict[str, Any]
 ROOT_CA = "kube-root-ca.crt"
 FAKE_CA = ("-----BEGIN CERTIFICATE-----\nTUlOSUs4UyBET0VTIE5PVCBTRVJWRSBUTFMgVU5MRVNTIC0tdGxzIElTIEdJVkVO\n"
            "-----END CERTIFICATE-----\n")
+DESCRIPTION = ("Contains a CA bundle that can be used to verify the kube-apiserver when using "
+               "internal endpoints such as the internal service IP or kubernetes.default.svc. "
+               "No other usage is guaranteed across distributions of Kubernetes clusters.")
 
 
-def controller(client: Client) -> Controller:
-    reg = client.reg
+def setup(ctx: ControllerContext) -> None:
+    mgr, informers, client = ctx.manager, ctx.informers, ctx.client
+    namespaces = informers.informer("v1", "namespaces")
+    accounts = informers.informer("v1", "serviceaccounts")
+    configmaps = informers.informer("v1", "configmaps")
 
-    def mapper(res: Resource, etype: str, obj: Obj, old: Obj | None) -> list[str]:
-        md = obj.get("metadata") or {}
-        if res.key == "namespaces":
-            return [md["name"]] if etype != "DELETED" else []
-        if etype == "DELETED" and md.get("name") in ("default", ROOT_CA):
-            return [md.get("namespace", "")]
-        return []
-
-    def reconcile(ns: str) -> None:
-        nso = reg.store.get("namespaces", "", ns)
+    def reconcile(ns: str) -> Result | None:
+        nso = namespaces.get("", ns)
         if nso is None or nso["metadata"].get("deletionTimestamp"):
-            return
+            return None
         try:
-            if reg.store.get("serviceaccounts", ns, "default") is None:
+            if accounts.get(ns, "default") is None:
                 client.create({"apiVersion": "v1", "kind": "ServiceAccount",
                                "metadata": {"name": "default", "namespace": ns}})
-            if reg.store.get("configmaps", ns, ROOT_CA) is None:
+            if configmaps.get(ns, ROOT_CA) is None:
                 client.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {
-                    "name": ROOT_CA, "namespace": ns, "annotations": {
-                        "kubernetes.io/description": "Contains a CA bundle that can be used to "
-                        "verify the kube-apiserver when using internal endpoints such as the "
-                        "internal service IP or kubernetes.default.svc. No other usage is guaranteed "
-                        "across distributions of Kubernetes clusters."}},
+                    "name": ROOT_CA, "namespace": ns,
+                    "annotations": {"kubernetes.io/description": DESCRIPTION}},
                     "data": {"ca.crt": FAKE_CA}})
         except (errors.AlreadyExists, errors.Forbidden, errors.NotFound):
             pass
+        return None
 
-    return Controller("serviceaccount", ["namespaces", "serviceaccounts", "configmaps"], mapper, reconcile)
+    ctrl = mgr.add("serviceaccount-controller", reconcile)
+    namespaces.add_handler(lambda et, o, old: ctrl.enqueue(o["metadata"]["name"])
+                           if et != "DELETED" else None)
+
+    def on_dependent(et: str, o: Obj, old: Obj | None) -> None:
+        if et == "DELETED" and o["metadata"]["name"] in ("default", ROOT_CA):
+            ctrl.enqueue(o["metadata"].get("namespace", ""))
+
+    accounts.add_handler(on_dependent, replay=False)
+    configmaps.add_handler(on_dependent, replay=False)

@@ -11,6 +11,8 @@ import base64
 from collections.abc import Callable
 from typing import Any
 
+from minik8s.api import crd
+
 Obj = dict[str, Any]
 
 
@@ -245,6 +247,23 @@ def job(obj: Obj) -> None:
     _setdefault(spec, "completionMode", "NonIndexed")
     _setdefault(spec, "suspend", False)
     _setdefault(spec, "podReplacementPolicy", "TerminatingOrFailed")
+    md = obj.get("metadata") or {}
+    tpl = spec.get("template")
+    if not spec.get("manualSelector") and md.get("uid") and isinstance(tpl, dict):
+        # the job strategy's generated selector: unique to this Job, on the pods too
+        uid, name = md["uid"], md.get("name", "")
+        labels = {"batch.kubernetes.io/controller-uid": uid, "batch.kubernetes.io/job-name": name,
+                  "controller-uid": uid, "job-name": name}
+        if spec.get("selector") is None:
+            spec["selector"] = {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}
+        tmd = tpl.get("metadata")
+        if not isinstance(tmd, dict):
+            tpl["metadata"] = tmd = {}
+        tl = tmd.get("labels")
+        if not isinstance(tl, dict):
+            tmd["labels"] = tl = {}
+        for k, v in labels.items():
+            tl.setdefault(k, v)
     pod_template(spec.get("template"))
 
 
@@ -397,6 +416,7 @@ DEFAULTERS: dict[str, Callable[[Obj], None]] = {
     "storageclasses.storage.k8s.io": storageclass,
     "horizontalpodautoscalers.autoscaling": hpa,
     "endpointslices.discovery.k8s.io": endpointslice,
+    "customresourcedefinitions.apiextensions.k8s.io": crd.defaults,
 }
 
 

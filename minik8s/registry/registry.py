@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from minik8s.api import convert, errors, selectors
+from minik8s.api import convert, crd, errors, selectors, structural
 from minik8s.api.errors import FieldError
 from minik8s.api.resources import Resource, ResourceTable
 from minik8s.aio.clock import Clock
@@ -122,7 +122,7 @@ class Registry:
 
     def _field_validation(self, res: Resource, obj: Obj, version: str, opts: WriteOptions,
                           ctx: Context | None, raw_dupes: list[str] | None = None) -> None:
-        if opts.field_validation == "Ignore" and not res.crd:
+        if opts.field_validation == "Ignore":
             self._drop_unknown(res, obj, version)
             return
         unknown = self._unknown_fields(res, obj, version)
@@ -138,9 +138,13 @@ class Registry:
             ctx.warnings.extend(problems)
         self._drop_unknown(res, obj, version)
 
+    def _crd_schema(self, res: Resource, version: str | None = None) -> Obj | None:
+        v = (res.crd_versions or {}).get(version or res.storage_version)
+        return None if v is None else v.schema
+
     def _unknown_fields(self, res: Resource, obj: Obj, version: str) -> list[str]:
         if res.crd:
-            return []
+            return structural.prune(self._crd_schema(res, version), copy.deepcopy(obj))
         try:
             from minik8s.api import schemas
         except ImportError:  # pragma: no cover - schemas ship with the package
@@ -149,6 +153,7 @@ class Registry:
 
     def _drop_unknown(self, res: Resource, obj: Obj, version: str) -> None:
         if res.crd:
+            structural.prune(self._crd_schema(res, version), obj)
             return
         from minik8s.api import schemas
         schemas.drop_unknown_fields(obj, res.group, version, res.kind)
@@ -197,6 +202,8 @@ class Registry:
         md = obj["metadata"]
         causes = self._validate_metadata(res, md)
         causes += validation.validate(res.key, obj, old)
+        if res.crd:
+            causes += structural.validate(self._crd_schema(res), obj)
         if causes:
             raise self._invalid(res, md.get("name") or md.get("generateName") or "", causes)
 
@@ -374,6 +381,8 @@ class Registry:
             md.pop("generation", None)
         strategy.prepare_for_create(res, obj)
         defaults.apply_defaults(res.key, obj)
+        if res.crd:
+            structural.apply_defaults(self._crd_schema(res), obj)
         self._validate(res, obj, None)
         if self.store.get(res.key, ns, name) is not None:
             raise errors.AlreadyExists.for_resource(res.group, res.plural, name)
@@ -447,6 +456,8 @@ class Registry:
         else:
             strategy.prepare_for_update(res, obj, old)
             defaults.apply_defaults(res.key, obj)
+            if res.crd:
+                structural.apply_defaults(self._crd_schema(res), obj)
         if res.key == "services" and subresource is None:
             undo = admission.allocate_service(self.alloc, obj, old)
         else:
@@ -563,6 +574,18 @@ class Registry:
                 f"{pre['resourceVersion']}, ResourceVersion in object meta: {md.get('resourceVersion')}")
         if res.key == "namespaces":
             return self.to_version(res, self._delete_namespace(res, old, dry_run), version)
+        if res.key == crd.KEY and crd.FINALIZER not in (md.get("finalizers") or ()):
+            # like apiextensions' storage: instances are cleaned up before the CRD goes
+            old = copy.deepcopy(old)
+            old["metadata"]["finalizers"] = [*(md.get("finalizers") or ()), crd.FINALIZER]
+            conds = [c for c in (old.get("status") or {}).get("conditions") or ()
+                     if c.get("type") != "Terminating"]
+            conds.append({"type": "Terminating", "status": "True", "lastTransitionTime": self._now(),
+                          "reason": "InstanceDeletionPending",
+                          "message": "CustomResourceDefinition marked for deletion; "
+                                     "CustomResource deletion will begin soon"})
+            old.setdefault("status", {})["conditions"] = conds
+            md = old["metadata"]
         policy = options.get("propagationPolicy")
         if policy is None and options.get("orphanDependents") is not None:
             policy = "Orphan" if options["orphanDependents"] else "Background"

@@ -56,11 +56,28 @@ class Subresources:
         return out
 
     # -------------------------------------------------------------- scale
+    def _crd_scale_paths(self, res: Resource) -> tuple[str, str, str]:
+        v = (res.crd_versions or {}).get(res.storage_version)
+        sc = (v.scale if v is not None else None) or {}
+        return (sc.get("specReplicasPath", ".spec.replicas"),
+                sc.get("statusReplicasPath", ".status.replicas"),
+                sc.get("labelSelectorPath", ""))
+
     def scale_of(self, res: Resource, obj: Obj) -> Obj:
         md = obj["metadata"]
         spec = obj.get("spec") or {}
         status = obj.get("status") or {}
         sel = spec.get("selector")
+        if res.crd:
+            sp, stp, lp = self._crd_scale_paths(res)
+            scale = {"kind": "Scale", "apiVersion": "autoscaling/v1",
+                     "metadata": {k: md[k] for k in ("name", "namespace", "uid", "resourceVersion",
+                                                     "creationTimestamp") if k in md},
+                     "spec": {"replicas": _get_path(obj, sp) or 0},
+                     "status": {"replicas": _get_path(obj, stp) or 0}}
+            if lp and _get_path(obj, lp):
+                scale["status"]["selector"] = _get_path(obj, lp)
+            return scale
         if res.key == "replicationcontrollers":
             sel_str = ",".join(f"{k}={v}" for k, v in sorted((sel or {}).items()))
         elif isinstance(sel, dict):
@@ -103,7 +120,10 @@ class Subresources:
             raise errors.Invalid("Scale", "autoscaling", name, [errors.FieldError(
                 "invalid", "spec.replicas", replicas, "must be greater than or equal to 0")])
         new = copy.deepcopy(old)
-        new.setdefault("spec", {})["replicas"] = replicas
+        if res.crd:
+            _set_path(new, self._crd_scale_paths(res)[0], replicas)
+        else:
+            new.setdefault("spec", {})["replicas"] = replicas
         new["metadata"].pop("resourceVersion", None)
         out = self.reg._update_from(res, new, old, WriteOptions(dry_run=opts.dry_run), None)
         return self.scale_of(res, out)
@@ -239,3 +259,23 @@ class Subresources:
         from minik8s.registry import apply as ssa
 
         return ssa.server_side_apply(self.reg, res, ns, name, patch, old, opts, ctx, subresource)
+
+
+def _get_path(obj: Any, path: str) -> Any:
+    cur = obj
+    for part in [p for p in path.split(".") if p]:
+        if not isinstance(cur, dict):
+            return None
+        cur = cur.get(part)
+    return cur
+
+
+def _set_path(obj: Obj, path: str, value: Any) -> None:
+    parts = [p for p in path.split(".") if p]
+    cur = obj
+    for part in parts[:-1]:
+        nxt = cur.get(part)
+        if not isinstance(nxt, dict):
+            nxt = cur[part] = {}
+        cur = nxt
+    cur[parts[-1]] = value

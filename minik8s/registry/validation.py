@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from minik8s.api import crd
 from minik8s.api.errors import FieldError
 
 Obj = dict[str, Any]
@@ -199,6 +200,7 @@ VALIDATORS: dict[str, Validator] = {
     "daemonsets.apps": lambda o, old: (_template(o) + _selector_matches_template(o)
                                        + _immutable_selector(o, old)),
     "replicationcontrollers": lambda o, old: _replicas(o) + _template(o),
+    "customresourcedefinitions.apiextensions.k8s.io": lambda o, old: crd.validate_crd(o),
 }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -116,18 +116,19 @@ class ApiServer:
     async def openapi_v3_index(self, request: web.Request) -> web.Response:
         from minik8s.api import openapi
 
-        return neg.json_response(openapi.v3_index(self.reg.table))
+        return neg.json_response(openapi.v3_index(self.reg.table, _crd_schema))
 
     async def openapi_v3_doc(self, request: web.Request) -> web.Response:
         from minik8s.api import openapi
 
-        doc = openapi.v3_document(self.reg.table, request.match_info["gv"].strip("/"))
-        if doc is None:
+        body = openapi.v3_document_bytes(self.reg.table, request.match_info["gv"].strip("/"),
+                                         _crd_schema)
+        if body is None:
             raise errors.NotFound.no_route()
-        headers = {}
+        headers = {"Content-Type": neg.JSON}
         if "hash" in request.query:
             headers["Cache-Control"] = "public, immutable"
-        return neg.json_response(doc, headers=headers)
+        return web.Response(body=body, headers=headers)
 
     async def api(self, request: web.Request) -> web.StreamResponse:
         t = paths.parse(request.path)
@@ -160,3 +161,9 @@ class ApiServer:
         if body_or_none is None:
             raise errors.NotFound.no_route()
         return web.Response(body=body_or_none, headers={"Content-Type": neg.JSON})
+
+
+def _crd_schema(res: Any, version: str) -> dict[str, Any] | None:
+    """OpenAPI's view of a custom resource: its version's openAPIV3Schema."""
+    v = (res.crd_versions or {}).get(version)
+    return None if v is None else v.schema  # type: ignore[no-any-return]

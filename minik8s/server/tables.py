@@ -2197,9 +2197,32 @@ def _builtin_printer(res: resources.Resource) -> Printer:
     if printer is not None:
         return printer
     if res.crd is not None:  # a CRD always has at least the Age column
-        columns, cells = crd_columns(None)
-        return Printer(tuple(columns), cells)
+        return _crd_printer(res)
     return DEFAULT_PRINTER
+
+
+_CRD_PRINTERS: dict[int, tuple[resources.Resource, Printer]] = {}
+
+
+def _crd_printer(res: resources.Resource) -> Printer:
+    """The additionalPrinterColumns of the preferred version (cached per Resource row)."""
+    hit = _CRD_PRINTERS.get(id(res))
+    if hit is not None and hit[0] is res:
+        return hit[1]
+    cols = None
+    versions = res.crd_versions or {}
+    v = versions.get(res.preferred_version)
+    if v is not None:
+        cols = v.printer_columns
+    try:
+        columns, cells = crd_columns(cols)
+    except ValueError:
+        return DEFAULT_PRINTER
+    printer = Printer(tuple(columns), cells)
+    if len(_CRD_PRINTERS) > 1024:
+        _CRD_PRINTERS.clear()
+    _CRD_PRINTERS[id(res)] = (res, printer)
+    return printer
 
 
 def _printer(res: resources.Resource, printers: Printers | None) -> Printer:

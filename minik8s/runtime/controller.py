@@ -1,0 +1,85 @@
+"""The reconcile contract and the controller loop body.
+
+A controller is a reconcile function over current state: it gets a key
+(``Request``), reads what it needs from informer caches, writes the
+difference through the client, and says when to look again:
+
+- return ``None`` or ``Result()``: done until something changes;
+- return ``Result(requeue_after=s)``: look again in ``s`` seconds (on the clock);
+- raise ``TerminalError``: log, do not retry;
+- raise anything else (``ApiError`` included): retry with exponential backoff.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from minik8s.aio.clock import Clock
+from minik8s.runtime.queue import WorkQueue
+
+log = logging.getLogger("minik8s.controllers")
+
+
+@dataclasses.dataclass(frozen=True, order=True)
+class Request:
+    namespace: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.namespace}/{self.name}" if self.namespace else self.name
+
+
+@dataclasses.dataclass(frozen=True)
+class Result:
+    requeue_after: float | None = None
+    requeue: bool = False
+
+
+class TerminalError(Exception):
+    """A failure retrying cannot fix (bad spec): logged, not retried."""
+
+
+Reconcile = Callable[[Any], "Result | None"]
+
+
+class Controller:
+    """A named reconcile function with its own work queue."""
+
+    def __init__(self, name: str, reconcile: Reconcile, clock: Clock,
+                 on_ready: Callable[[], None] = lambda: None) -> None:
+        self.name = name
+        self.reconcile = reconcile
+        self.queue = WorkQueue(clock, on_ready)
+        self.errors = 0
+        self.reconciles = 0
+
+    def enqueue(self, key: Hashable) -> None:
+        self.queue.add(key)
+
+    def process_one(self) -> bool:
+        key = self.queue.get()
+        if key is None:
+            return False
+        self.reconciles += 1
+        try:
+            result = self.reconcile(key)
+        except TerminalError as e:
+            log.warning("%s: %s: terminal error: %s", self.name, key, e)
+            self.queue.forget(key)
+        except Exception as e:  # noqa: BLE001 - every other error means "retry later"
+            self.errors += 1
+            log.debug("%s: %s: %s (retrying)", self.name, key, e, exc_info=not hasattr(e, "code"))
+            self.queue.add_rate_limited(key)
+        else:
+            self.queue.forget(key)
+            if result is not None:
+                if result.requeue_after is not None:
+                    self.queue.add_after(key, result.requeue_after)
+                elif result.requeue:
+                    self.queue.add_rate_limited(key)
+        finally:
+            self.queue.done(key)
+        return True
