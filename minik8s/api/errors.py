@@ -218,7 +218,7 @@ class FieldError:
         if self.kind == "too_long":
             return f"Too long: {d}" if d else "Too long"
         if self.kind == "too_many":
-            return f"Too many: {d}" if d else "Too many"
+            return f"Too many: {render_value(self.value)}" + (f": {d}" if d else "")
         if self.kind == "not_found":
             return f"Not found: {render_value(self.value)}"
         if self.kind == "type_invalid":
