@@ -38,7 +38,8 @@ async def _serve(args: argparse.Namespace, started: float) -> int:
     if args.cluster_domain:
         cfg.cluster_domain = args.cluster_domain
     path = args.kubeconfig
-    cluster = Cluster(cfg, host=args.host, port=args.port, kubeconfig_path=path)
+    cluster = Cluster(cfg, host=args.host, port=args.port, kubeconfig_path=path,
+                      dns_port=args.dns_port if args.dns_port is not None else 0)
     try:
         await cluster.start()
     except OSError as e:
@@ -54,6 +55,10 @@ async def _serve(args: argparse.Namespace, started: float) -> int:
     nodes = ", ".join(n.name for n in cfg.nodes)
     print(f"minik8s serving the Kubernetes API at {cluster.url} (ready in {took:.0f} ms)")
     print(f"  nodes: {nodes}")
+    if cluster.dns_address:
+        dh, dp = cluster.dns_address
+        print(f"  cluster DNS ({cfg.cluster_domain}): {dh}:{dp} (UDP and TCP); "
+              f"try: dig @{dh} -p {dp} kubernetes.default.svc.{cfg.cluster_domain}")
     if path:
         print(f"  kubeconfig: {target}\n  try: kubectl --kubeconfig {target} get nodes")
     else:

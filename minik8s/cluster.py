@@ -25,6 +25,9 @@ from minik8s.aio.clock import Clock, RealClock, VirtualClock
 from minik8s.api.resources import ResourceTable, builtin_resources
 from minik8s.client.client import Client
 from minik8s.config import ClusterConfig
+from minik8s.dns import feed as dns_feed
+from minik8s.dns.records import DnsIndex
+from minik8s.dns.server import DnsServer
 from minik8s import controllers
 from minik8s.registry import admission, names
 from minik8s.registry.registry import Registry
@@ -67,7 +70,7 @@ def component_setup(name: str) -> Callable[[ControllerContext], None]:
 class Cluster:
     def __init__(self, config: ClusterConfig | None = None, *, clock: str | Clock = "real",
                  host: str = "127.0.0.1", port: int = 0, serve: bool = True,
-                 kubeconfig_path: str | None = None) -> None:
+                 kubeconfig_path: str | None = None, dns_port: int | None = 0) -> None:
         self.config = config or ClusterConfig()
         if isinstance(clock, Clock):
             self.clock = clock
@@ -92,6 +95,10 @@ class Cluster:
         for name in enabled_components(self.config.controllers):
             component_setup(name)(self.context)
         self.api = ApiServer(self.registry, self.clock, f"{host}:{port}")
+        self.dns_index = DnsIndex(self.config.cluster_domain, self.config.dns_ttl)
+        dns_feed.feed(self.dns_index, self.informers)
+        self.dns_port = dns_port
+        self.dns: DnsServer | None = None
         self._runner: web.AppRunner | None = None
         self._tmpdir: tempfile.TemporaryDirectory[str] | None = None
         self._kubeconfig_path = kubeconfig_path
@@ -123,13 +130,24 @@ class Cluster:
         await site.start()
         self.api.discovery.server_address = f"{self.host}:{self.port}"
         self.url = f"http://{self.host}:{self.port}"
+        if self.dns_port is not None:
+            self.dns = DnsServer(self.dns_index, self.host, self.dns_port)
+            await self.dns.start()
         if self._kubeconfig_path is None:
             self._tmpdir = tempfile.TemporaryDirectory(prefix="minik8s-")
             self._kubeconfig_path = os.path.join(self._tmpdir.name, "kubeconfig")
         kubeconfig.write_standalone(self._kubeconfig_path, self.url)
 
+    @property
+    def dns_address(self) -> tuple[str, int] | None:
+        """(host, port) of the cluster DNS server, when serving."""
+        return None if self.dns is None else self.dns.address
+
     async def stop(self) -> None:
         await self.manager.stop()
+        if self.dns is not None:
+            await self.dns.stop()
+            self.dns = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

@@ -47,6 +47,8 @@ class ClusterConfig:
     #: pod CIDR; node N gets <prefix>.N.0/24
     pod_cidr: str = "10.244.0.0/16"
     cluster_domain: str = "cluster.local"
+    #: TTL of cluster DNS answers (CoreDNS's kubernetes plugin defaults to 5 s)
+    dns_ttl: int = 5
     #: seed for names, uids and IPs: same seed, same cluster
     seed: int | None = None
     #: watch events kept per resource for resume (older resourceVersions get 410)

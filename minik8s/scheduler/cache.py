@@ -1,0 +1,313 @@
+"""The scheduler's view of the cluster: nodes, the pods bound or assumed to them, aggregates.
+
+``ClusterCache`` is kube-scheduler's cache and snapshot in one (this scheduler runs
+one cycle at a time, so the cache *is* the snapshot): the controller feeds it from
+watch events (``add_node`` ... ``remove_pod``), the framework reads it, and after a
+successful cycle ``assume(pod, node)`` books the pod on the node until the bind
+shows up as ``add_pod`` (or ``forget`` undoes it). Everything is incremental:
+
+* per node, a ``NodeInfo`` with requested / allocatable sums and host ports;
+* ``node_list()``: real nodes interleaved by zone like kube-scheduler's nodeTree,
+  the order in which a cycle walks (and samples) them;
+* ``pod_counts``/``term_groups``/``domains``: topology aggregates (see ``aggregates``);
+* nominated pods (``status.nominatedNodeName`` after preemption) per node.
+
+It also carries the lookups a scheduler needs from the rest of the cluster, passed
+in by the controller: namespace labels (namespaceSelector in affinity terms), the
+default spreading selector (Services/RCs/RSs/StatefulSets selecting a pod) and the
+volume checks (VolumeBinding).
+
+Neighbours: ``framework`` and the plugins read it; the lead's controller writes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from minik8s.api import selectors
+from minik8s.scheduler import aggregates
+from minik8s.scheduler.nodeinfo import NodeInfo, node_name
+from minik8s.scheduler.podinfo import PodInfo
+
+ZONE_LABELS = ("topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone")
+REGION_LABELS = ("topology.kubernetes.io/region", "failure-domain.beta.kubernetes.io/region")
+
+NamespaceLabels = Callable[[str], "Mapping[str, str] | None"]
+SpreadSelector = Callable[[Mapping[str, Any]], "selectors.LabelSelector | None"]
+VolumeChecker = Callable[[PodInfo, NodeInfo], "list[str]"]
+ClaimsChecker = Callable[[PodInfo], "str | None"]
+
+
+def _no_labels(namespace: str) -> Mapping[str, str] | None:
+    return None
+
+
+def _no_selector(pod: Mapping[str, Any]) -> selectors.LabelSelector | None:
+    return None
+
+
+def zone_key(labels: Mapping[str, str]) -> str:
+    """``utilnode.GetZoneKey``: region and zone, "" when the node has neither."""
+    region = next((labels[k] for k in REGION_LABELS if k in labels), "")
+    zone = next((labels[k] for k in ZONE_LABELS if k in labels), "")
+    return "" if not region and not zone else f"{region}:\x00:{zone}"
+
+
+class ClusterCache:
+    """Nodes and scheduled pods, with the aggregates the plugins need.
+
+    Lookups (all optional): ``namespace_labels(ns) -> labels | None``;
+    ``spread_selector(pod) -> LabelSelector | None`` (the union of the selectors of
+    the Services, RCs, RSs and StatefulSets matching the pod, for default topology
+    spreading); ``volume_checker(pod_info, node_info) -> [reason]`` and
+    ``claims_checker(pod_info) -> reason | None`` for VolumeBinding.
+    """
+
+    def __init__(self, *, namespace_labels: NamespaceLabels | None = None,
+                 spread_selector: SpreadSelector | None = None,
+                 volume_checker: VolumeChecker | None = None,
+                 claims_checker: ClaimsChecker | None = None,
+                 max_counters: int = 512) -> None:
+        self.namespace_labels: NamespaceLabels = namespace_labels or _no_labels
+        self.spread_selector: SpreadSelector = spread_selector or _no_selector
+        self.volume_checker = volume_checker
+        self.claims_checker = claims_checker
+        self.nodes: dict[str, NodeInfo] = {}  # includes "ghosts" (pods seen before their node)
+        self.generation = 0  # bumped on every change
+        self._pods: dict[str, PodInfo] = {}
+        self._assumed: set[str] = set()
+        self._zones: dict[str, list[str]] = {}
+        self._node_zone: dict[str, str] = {}
+        self._list: list[NodeInfo] | None = None
+        self._namespaces: dict[str, int] = {}
+        self._domains: dict[str, dict[str, int]] = {}
+        self._nominated: dict[str, dict[str, PodInfo]] = {}
+        self._nominated_node: dict[str, str] = {}
+        self.counters = aggregates.PodCounters(max_counters)
+        self.term_groups = aggregates.TermGroups()
+
+    # --- nodes ---------------------------------------------------------------------------------
+
+    def add_node(self, node: dict[str, Any]) -> None:
+        name = node_name(node)
+        ni = self.nodes.get(name)
+        if ni is not None and ni.node is not None:
+            self.update_node(node)
+            return
+        if ni is None:
+            ni = self.nodes[name] = NodeInfo(name)
+        self._relabel(ni, node)
+        self.generation += 1
+
+    def update_node(self, node: dict[str, Any]) -> None:
+        name = node_name(node)
+        ni = self.nodes.get(name)
+        if ni is None or ni.node is None:
+            self.add_node(node)
+            return
+        if ((node.get("metadata") or {}).get("labels") or {}) != ni.labels:
+            self._relabel(ni, node)
+        else:
+            ni.set_node(node)
+        self.generation += 1
+
+    def remove_node(self, name: str) -> None:
+        ni = self.nodes.get(name)
+        if ni is None or ni.node is None:
+            return
+        self._set_membership(ni, None)
+        for p in ni.pods.values():
+            self._account(p, ni, -1)
+        ni.node = None
+        ni.labels = {}
+        for p in ni.pods.values():
+            self._account(p, ni, 1)
+        if not ni.pods:
+            del self.nodes[name]
+        self.generation += 1
+
+    def _relabel(self, ni: NodeInfo, node: dict[str, Any]) -> None:
+        """Set a node whose labels changed: every label-keyed aggregate moves with it."""
+        for p in ni.pods.values():
+            self._account(p, ni, -1)
+        if ni.node is not None:
+            self._set_membership(ni, None)
+        ni.set_node(node)
+        self._set_membership(ni, ni.labels)
+        for p in ni.pods.values():
+            self._account(p, ni, 1)
+
+    def _set_membership(self, ni: NodeInfo, labels: Mapping[str, str] | None) -> None:
+        """Enter (labels) or leave (None) the node list and the per-key domain counts."""
+        name = ni.name
+        sign = 1 if labels is not None else -1
+        for key, values in self._domains.items():
+            value = (ni.labels if labels is None else labels).get(key)
+            if value is not None:
+                n = values.get(value, 0) + sign
+                if n:
+                    values[value] = n
+                else:
+                    del values[value]
+        if labels is None:
+            zone = self._node_zone.pop(name)
+            self._zones[zone].remove(name)
+            if not self._zones[zone]:
+                del self._zones[zone]
+        else:
+            zone = zone_key(labels)
+            self._node_zone[name] = zone
+            self._zones.setdefault(zone, []).append(name)
+        self._list = None
+
+    def node_list(self) -> list[NodeInfo]:
+        """Real nodes, one per zone in turn (kube-scheduler's nodeTree order)."""
+        if self._list is None:
+            zones = list(self._zones.values())
+            out: list[NodeInfo] = []
+            depth = max((len(z) for z in zones), default=0)
+            for i in range(depth):
+                for z in zones:
+                    if i < len(z):
+                        out.append(self.nodes[z[i]])
+            self._list = out
+        return self._list
+
+    @property
+    def num_nodes(self) -> int:
+        return len(self._node_zone)
+
+    def get_node(self, name: str) -> NodeInfo | None:
+        ni = self.nodes.get(name)
+        return ni if ni is not None and ni.node is not None else None
+
+    # --- pods ----------------------------------------------------------------------------------
+
+    def add_pod(self, pod: Mapping[str, Any] | PodInfo) -> None:
+        """A pod bound to a node (spec.nodeName); confirms it if it was assumed."""
+        p = PodInfo.of(pod)
+        if not p.node_name:
+            return
+        self._drop(p.key)
+        self._assumed.discard(p.key)
+        self._put(p)
+
+    def update_pod(self, old: Mapping[str, Any] | PodInfo | None,
+                   new: Mapping[str, Any] | PodInfo) -> None:
+        p = PodInfo.of(new)
+        if old is not None:
+            self._drop(PodInfo.of(old).key)
+        self._drop(p.key)
+        self._assumed.discard(p.key)
+        if p.node_name:
+            self._put(p)
+
+    def remove_pod(self, pod: Mapping[str, Any] | PodInfo) -> None:
+        p = PodInfo.of(pod)
+        self._drop(p.key)
+        self._assumed.discard(p.key)
+        self.unnominate(p)
+
+    def assume(self, pod: Mapping[str, Any] | PodInfo, node_name: str) -> PodInfo:
+        """Book the pod on ``node_name`` before the binding is confirmed."""
+        p = PodInfo.of(pod).on_node(node_name)
+        self.unnominate(p)
+        self._drop(p.key)
+        self._put(p)
+        self._assumed.add(p.key)
+        return p
+
+    def forget(self, pod: Mapping[str, Any] | PodInfo) -> None:
+        """Undo ``assume`` (the bind failed)."""
+        key = PodInfo.of(pod).key
+        if key in self._assumed:
+            self._assumed.discard(key)
+            self._drop(key)
+
+    def is_assumed(self, pod: Mapping[str, Any] | PodInfo) -> bool:
+        return PodInfo.of(pod).key in self._assumed
+
+    def pods(self) -> Iterable[PodInfo]:
+        return self._pods.values()
+
+    def _put(self, p: PodInfo) -> None:
+        ni = self.nodes.get(p.node_name)
+        if ni is None:
+            ni = self.nodes[p.node_name] = NodeInfo(p.node_name)
+        self._pods[p.key] = p
+        ni.add_pod(p)
+        self._account(p, ni, 1)
+        self._namespaces[p.namespace] = self._namespaces.get(p.namespace, 0) + 1
+        self.generation += 1
+
+    def _drop(self, key: str) -> None:
+        p = self._pods.pop(key, None)
+        if p is None:
+            return
+        ni = self.nodes.get(p.node_name)
+        if ni is not None and ni.remove_pod(p):
+            self._account(p, ni, -1)
+            if ni.node is None and not ni.pods:
+                del self.nodes[ni.name]
+        n = self._namespaces[p.namespace] - 1
+        if n:
+            self._namespaces[p.namespace] = n
+        else:
+            del self._namespaces[p.namespace]
+        self.generation += 1
+
+    def _account(self, p: PodInfo, ni: NodeInfo, sign: int) -> None:
+        self.counters.on_pod(p, ni, sign)
+        self.term_groups.on_pod(p, ni, sign)
+
+    # --- nominated pods ------------------------------------------------------------------------
+
+    def nominate(self, pod: Mapping[str, Any] | PodInfo, node_name: str) -> None:
+        """Record that preemption made room for ``pod`` on ``node_name``."""
+        p = PodInfo.of(pod)
+        self.unnominate(p)
+        if node_name:
+            self._nominated.setdefault(node_name, {})[p.key] = p
+            self._nominated_node[p.key] = node_name
+
+    def unnominate(self, pod: Mapping[str, Any] | PodInfo) -> None:
+        key = PodInfo.of(pod).key
+        node = self._nominated_node.pop(key, None)
+        if node is not None:
+            pods = self._nominated[node]
+            pods.pop(key, None)
+            if not pods:
+                del self._nominated[node]
+
+    def nominated_pods(self, node_name: str) -> list[PodInfo]:
+        return list(self._nominated.get(node_name, {}).values())
+
+    @property
+    def has_nominated(self) -> bool:
+        return bool(self._nominated)
+
+    # --- aggregates ----------------------------------------------------------------------------
+
+    def pod_counts(self, terms: aggregates.QueryTerms, topology_key: str | None,
+                   skip_terminating: bool = False) -> dict[str, int]:
+        """Pods matching every (namespaces, selector) of ``terms``, per topology value.
+
+        ``topology_key=None`` counts per node name. Read-only: copy before changing.
+        """
+        return self.counters.get(terms, topology_key, skip_terminating, self.nodes)
+
+    def domains(self, topology_key: str) -> dict[str, int]:
+        """topology value -> number of (real) nodes carrying it. Read-only."""
+        values = self._domains.get(topology_key)
+        if values is None:
+            values = self._domains[topology_key] = {}
+            for ni in self.node_list():
+                v = ni.labels.get(topology_key)
+                if v is not None:
+                    values[v] = values.get(v, 0) + 1
+        return values
+
+    def namespaces(self) -> Iterable[str]:
+        """Namespaces that have pods in the cache."""
+        return self._namespaces.keys()
