@@ -229,7 +229,7 @@ class PodControl:
 
     def _name(self, owner_name: str) -> tuple[str, str]:
         prefix = f"{owner_name}-"
-        if names.check_subdomain(prefix):  # getPodsPrefix: fall back to the bare name
+        if names.check_subdomain(prefix[:-1] + "a"):  # getPodsPrefix: else the bare name
             prefix = owner_name
         base = prefix[: names.MAX_GENERATED_NAME - names.GENERATE_SUFFIX]
         suffix = "".join(self.rng.choice(names.ALPHANUMS) for _ in range(names.GENERATE_SUFFIX))

@@ -76,6 +76,7 @@ class DnsHandler:
 
     def handle(self, data: bytes, tcp: bool = False) -> bytes | None:
         self.queries += 1
+        data = bytes(data)
         if self._cache_gen != self.index.generation:
             self._cache.clear()
             self._cache_gen = self.index.generation
@@ -136,13 +137,13 @@ class DnsHandler:
             reply.add_auth(_rr(r))
         for r in ans.additional:
             reply.add_ar(_rr(r))
-        packed = reply.pack()
+        packed = bytes(reply.pack())
         limit = MAX_UDP if edns_size is None else edns_size
         if not tcp and len(packed) > limit:
             reply.rr, reply.auth = [], []
             reply.ar = [r for r in reply.ar if r.rtype == QTYPE.OPT]
             reply.header.tc = 1
-            packed = reply.pack()
+            packed = bytes(reply.pack())
         return packed
 
 
