@@ -39,7 +39,8 @@ from minik8s.store.store import Store
 
 
 #: components that live outside minik8s.controllers
-COMPONENT_MODULES = {"scheduler": "minik8s.scheduler.scheduler", "kubelet": "minik8s.sim.kubelet"}
+COMPONENT_MODULES = {"scheduler": "minik8s.scheduler.scheduler", "kubelet": "minik8s.sim.kubelet",
+                     "metrics": "minik8s.metrics.component"}
 
 
 def enabled_components(spec: list[str]) -> list[str]:
@@ -95,6 +96,12 @@ class Cluster:
         for name in enabled_components(self.config.controllers):
             component_setup(name)(self.context)
         self.api = ApiServer(self.registry, self.clock, f"{host}:{port}")
+        metrics_api = self.context.shared.get("metrics_api")
+        if metrics_api is not None:
+            from minik8s.metrics.api import DISCOVERY, PREFIX
+
+            self.api.groups[PREFIX] = metrics_api.handle
+            self.api.discovery.add_static_group("metrics.k8s.io", "v1beta1", DISCOVERY)
         self.dns_index = DnsIndex(self.config.cluster_domain, self.config.dns_ttl)
         dns_feed.feed(self.dns_index, self.informers)
         self.dns_port = dns_port

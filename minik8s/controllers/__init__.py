@@ -26,4 +26,6 @@ DEFAULT: tuple[str, ...] = (
     "service",
     "podgc",
     "disruption",
+    "metrics",
+    "hpa",
 )

@@ -1,0 +1,367 @@
+"""HorizontalPodAutoscaler controller: kube-controller-manager's algorithm on the clock.
+
+Every sync period (``--horizontal-pod-autoscaler-sync-period``, 15 s) each
+HPA reads its target through the ``scale`` subresource, computes a proposal
+per metric from the metrics pipeline (``replica_calculator``), takes the
+largest, stabilizes it (downscale window 300 s by default), applies the
+scale-up/scale-down policies of ``behavior``, clamps to min/max, writes the
+scale, and reports status, conditions and events as the real controller does.
+
+Settings (``components.hpa``), named after the real flags: ``syncPeriod``,
+``downscaleStabilization``, ``tolerance``, ``cpuInitializationPeriod``,
+``initialReadinessDelay`` (seconds).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+from typing import Any
+
+from minik8s.api import errors, quantity, selectors
+from minik8s.aio.clock import parse_rfc3339
+from minik8s.controllers import replica_calculator as rc
+from minik8s.registry.registry import WriteOptions
+from minik8s.runtime.context import ControllerContext
+from minik8s.runtime.controller import Request, Result
+
+Obj = dict[str, Any]
+HPA = "horizontalpodautoscalers.autoscaling"
+
+
+@dataclasses.dataclass
+class HpaSettings:
+    sync_period: float = 15.0
+    downscale_stabilization: float = 300.0
+    tolerance: float = 0.1
+    cpu_initialization_period: float = 300.0
+    initial_readiness_delay: float = 30.0
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "HpaSettings":
+        names = {"syncPeriod": "sync_period", "downscaleStabilization": "downscale_stabilization",
+                 "tolerance": "tolerance", "cpuInitializationPeriod": "cpu_initialization_period",
+                 "initialReadinessDelay": "initial_readiness_delay"}
+        s = cls()
+        for k, v in d.items():
+            setattr(s, names.get(k, k), float(v))
+        return s
+
+
+DEFAULT_UP = {"stabilizationWindowSeconds": 0, "selectPolicy": "Max", "policies": [
+    {"type": "Pods", "value": 4, "periodSeconds": 15}, {"type": "Percent", "value": 100, "periodSeconds": 15}]}
+
+
+def _default_down(window: float) -> Obj:
+    return {"stabilizationWindowSeconds": int(window), "selectPolicy": "Max",
+            "policies": [{"type": "Percent", "value": 100, "periodSeconds": 15}]}
+
+
+@dataclasses.dataclass
+class _Memory:
+    recommendations: list[tuple[float, int]] = dataclasses.field(default_factory=list)
+    events: list[tuple[float, int]] = dataclasses.field(default_factory=list)  # (time, replica change)
+
+
+def _cond(type_: str, status: str, reason: str, message: str, now: str, old: list[Obj]) -> Obj:
+    prev = next((c for c in old if c.get("type") == type_), None)
+    ltt = prev.get("lastTransitionTime", now) if prev and prev.get("status") == status else now
+    return {"type": type_, "status": status, "lastTransitionTime": ltt, "reason": reason, "message": message}
+
+
+def setup(ctx: ControllerContext) -> None:
+    settings = HpaSettings.from_dict(ctx.settings("hpa"))
+    reg = ctx.client.reg
+    hpas = ctx.informers.informer("autoscaling/v2", "horizontalpodautoscalers")
+    pods = ctx.informers.informer("v1", "pods")
+    memory: dict[str, _Memory] = {}
+
+    def metric_proposal(hpa: Obj, spec: Obj, scale: Obj, selected: list[Obj],
+                        current: int) -> tuple[int, Obj, str]:
+        """→ (replicas, currentMetric status, description) or raise MetricsUnavailable/ValueError."""
+        store = ctx.shared.get("metrics")
+        mtype = spec.get("type")
+        if mtype not in ("Resource", "ContainerResource"):
+            raise ValueError(f"{mtype} metrics are not supported by minik8s's metrics pipeline")
+        src = spec.get("resource" if mtype == "Resource" else "containerResource") or {}
+        name = src.get("name", "cpu")
+        container = src.get("container")
+        target = src.get("target") or {}
+        facts = []
+        now = ctx.clock.now()
+        for p in selected:
+            md = p["metadata"]
+            ns = md.get("namespace", "")
+            phase = (p.get("status") or {}).get("phase")
+            if md.get("deletionTimestamp") or phase == "Failed":
+                continue
+            req = 0
+            for c in (p.get("spec") or {}).get("containers") or ():
+                if container and c.get("name") != container:
+                    continue
+                v = ((c.get("resources") or {}).get("requests") or {}).get(name)
+                if v is not None:
+                    req += quantity.milli(v) if name == "cpu" else quantity.whole(v)
+            usage = None
+            if store is not None:
+                cu = store.container_usage(ns, md["name"])
+                if cu is not None:
+                    idx = 0 if name == "cpu" else 1
+                    usage = sum(u[idx] for cn, u in cu.items() if not container or cn == container)
+            facts.append(rc.PodFacts(md["name"], req, usage, True,
+                                     _unready(p, name, now, settings)))
+        if target.get("type") == "AverageValue":
+            tv = quantity.milli(target["averageValue"]) if name == "cpu" else quantity.whole(target["averageValue"])
+            desired, avg = rc.average_value(facts, tv, current, settings.tolerance)
+            cur = {"averageValue": quantity.format_milli(avg) if name == "cpu" else str(avg)}
+            desc = f"{name} resource"
+        else:
+            pct = int(target.get("averageUtilization") or 80)
+            desired, util, avg = rc.utilization(facts, pct, current, settings.tolerance)
+            cur = {"averageUtilization": util,
+                   "averageValue": quantity.format_milli(avg) if name == "cpu" else str(avg)}
+            desc = f"{name} resource utilization (percentage of request)"
+        key = "resource" if mtype == "Resource" else "containerResource"
+        status_src: Obj = {"name": name, "current": cur}
+        if container:
+            status_src["container"] = container
+        return desired, {"type": mtype, key: status_src}, desc
+
+    def reconcile(req: Request) -> Result | None:
+        hpa = hpas.get(req.namespace, req.name)
+        if hpa is None:
+            memory.pop(f"{req.namespace}/{req.name}", None)
+            return None
+        sync(hpa)
+        return Result(requeue_after=settings.sync_period)
+
+    def sync(hpa: Obj) -> None:
+        ns = hpa["metadata"]["namespace"]
+        key = f"{ns}/{hpa['metadata']['name']}"
+        mem = memory.setdefault(key, _Memory())
+        spec = hpa.get("spec") or {}
+        status = copy.deepcopy(hpa.get("status") or {})
+        old_conds = status.get("conditions") or []
+        now_s = ctx.clock.rfc3339()
+        now = ctx.clock.now()
+        ref = spec.get("scaleTargetRef") or {}
+        res = reg.table.by_api_version_kind(ref.get("apiVersion", ""), ref.get("kind", "")) if ref.get("apiVersion") \
+            else None
+        if res is None:
+            for r in reg.table:
+                if r.kind == ref.get("kind") and r.subresource("scale") is not None:
+                    res = r
+                    break
+        try:
+            if res is None or res.subresource("scale") is None:
+                raise errors.NotFound(f'no matches for kind "{ref.get("kind")}" in group ""')
+            scale = reg.sub.get_scale(res, ns, ref.get("name", ""))
+        except errors.ApiError as e:
+            msg = f"the HPA controller was unable to get the target's current scale: {e.message}"
+            status["conditions"] = [_cond("AbleToScale", "False", "FailedGetScale", msg, now_s, old_conds)]
+            ctx.client.event(hpa, "FailedGetScale", e.message, type="Warning",
+                             component="horizontal-pod-autoscaler")
+            write_status(hpa, status)
+            return
+        current = int((scale.get("spec") or {}).get("replicas") or 0)
+        status["currentReplicas"] = int((scale.get("status") or {}).get("replicas") or 0)
+        conds: list[Obj] = []
+        if current == 0:
+            status["desiredReplicas"] = 0
+            conds.append(_cond("AbleToScale", "True", "SucceededGetScale",
+                               "the HPA controller was able to get the target's current scale", now_s, old_conds))
+            conds.append(_cond("ScalingActive", "False", "ScalingDisabled",
+                               "scaling is disabled since the replica count of the target is zero", now_s, old_conds))
+            status["conditions"] = conds
+            status.pop("currentMetrics", None)
+            write_status(hpa, status)
+            return
+        sel_text = (scale.get("status") or {}).get("selector") or ""
+        sel = selectors.parse_label_selector(sel_text) if sel_text else None
+        selected = [p for p in pods.list(ns) if sel is not None and sel.matches(p["metadata"].get("labels"))]
+        proposals: list[tuple[int, str]] = []
+        current_metrics: list[Obj] = []
+        failure: tuple[str, str] | None = None
+        for m in spec.get("metrics") or []:
+            try:
+                n, cm, desc = metric_proposal(hpa, m, scale, selected, current)
+                proposals.append((n, desc))
+                current_metrics.append(cm)
+            except rc.MetricsUnavailable as e:
+                name = ((m.get("resource") or m.get("containerResource") or {}).get("name")) or "cpu"
+                kind = "utilization" if ((m.get("resource") or m.get("containerResource") or {}).get("target")
+                                         or {}).get("type", "Utilization") == "Utilization" else "usage"
+                failure = ("FailedGetResourceMetric",
+                           f"failed to get {name} {kind}: unable to get metrics for resource {name}: {e}")
+                current_metrics.append({"type": m.get("type"), "resource" if m.get("type") == "Resource"
+                                        else "containerResource": {"name": name, "current": {}}})
+            except (ValueError, quantity.QuantityError) as e:
+                failure = ("FailedGetExternalMetric" if m.get("type") == "External" else "FailedGetObjectMetric", str(e))
+        if not proposals:
+            reason, msg = failure or ("FailedGetResourceMetric", "no metrics")
+            ctx.client.event(hpa, reason, msg, type="Warning", component="horizontal-pod-autoscaler")
+            conds.append(_cond("AbleToScale", "True", "SucceededGetScale",
+                               "the HPA controller was able to get the target's current scale", now_s, old_conds))
+            conds.append(_cond("ScalingActive", "False", reason,
+                               f"the HPA was unable to compute the replica count: {msg}", now_s, old_conds))
+            status["conditions"] = conds
+            status["currentMetrics"] = None
+            status.pop("currentMetrics")
+            status["desiredReplicas"] = status.get("desiredReplicas", current) or current
+            write_status(hpa, status)
+            return
+        proposed, desc = max(proposals, key=lambda p: p[0])
+        min_r = int(spec.get("minReplicas") or 1)
+        max_r = int(spec.get("maxReplicas") or 1)
+        desired, able_reason, able_msg, limit_cond = normalize(spec, mem, current, proposed, min_r, max_r, now)
+        rescale = desired != current
+        if rescale:
+            try:
+                reg.sub.update_scale(res, ns, ref["name"], {"spec": {"replicas": desired}}, WriteOptions())
+            except errors.ApiError as e:
+                ctx.client.event(hpa, "FailedRescale", f"New size: {desired}; reason: {desc}; error: {e.message}",
+                                 type="Warning", component="horizontal-pod-autoscaler")
+                status["conditions"] = [_cond("AbleToScale", "False", "FailedUpdateScale",
+                                              f"the HPA controller was unable to update the target scale: {e.message}",
+                                              now_s, old_conds)]
+                write_status(hpa, status)
+                return
+            mem.events.append((now, desired - current))
+            why = f"{desc} above target" if desired > current else "All metrics below target"
+            ctx.client.event(hpa, "SuccessfulRescale", f"New size: {desired}; reason: {why}",
+                             component="horizontal-pod-autoscaler")
+            status["lastScaleTime"] = now_s
+            able_reason, able_msg = "SucceededRescale", f"the HPA controller was able to update the target scale to {desired}"
+        conds.append(_cond("AbleToScale", "True", able_reason, able_msg, now_s, old_conds))
+        conds.append(_cond("ScalingActive", "True", "ValidMetricFound",
+                           f"the HPA was able to successfully calculate a replica count from {desc}",
+                           now_s, old_conds))
+        conds.append(_cond("ScalingLimited", limit_cond[0], limit_cond[1], limit_cond[2], now_s, old_conds))
+        status["conditions"] = conds
+        status["currentMetrics"] = current_metrics
+        status["desiredReplicas"] = desired
+        write_status(hpa, status)
+
+    def normalize(spec: Obj, mem: _Memory, current: int, proposed: int, min_r: int, max_r: int,
+                  now: float) -> tuple[int, str, str, tuple[str, str, str]]:
+        beh = spec.get("behavior") or {}
+        up = {**DEFAULT_UP, **(beh.get("scaleUp") or {})}
+        down = {**_default_down(settings.downscale_stabilization), **(beh.get("scaleDown") or {})}
+        up_window = float(up.get("stabilizationWindowSeconds") or 0)
+        down_window = float(down.get("stabilizationWindowSeconds")
+                            if down.get("stabilizationWindowSeconds") is not None
+                            else settings.downscale_stabilization)
+        up_rec = down_rec = proposed
+        for t, r in mem.recommendations:
+            if t > now - up_window:
+                up_rec = min(up_rec, r)
+            if t > now - down_window:
+                down_rec = max(down_rec, r)
+        stabilized = current
+        if stabilized < up_rec:
+            stabilized = up_rec
+        if stabilized > down_rec:
+            stabilized = down_rec
+        horizon = max(up_window, down_window, 600.0)
+        mem.recommendations = [(t, r) for t, r in mem.recommendations if t > now - horizon]
+        mem.recommendations.append((now, proposed))
+        able = ("ReadyForNewScale", "recommended size matches current size")
+        if stabilized != proposed:
+            able = ("ScaleDownStabilized", "recent recommendations were higher than current one, "
+                    "applying the highest recent recommendation") if proposed < stabilized else \
+                ("ScaleUpStabilized", "recent recommendations were lower than current one, "
+                 "applying the lowest recent recommendation")
+        desired = stabilized
+        limit = ("False", "DesiredWithinRange", "the desired count is within the acceptable range")
+        if desired > current:
+            cap = _rate_limit(up, mem.events, current, now, scale_up=True)
+            if desired > cap:
+                desired = cap
+                limit = ("True", "ScaleUpLimit", "the desired replica count is increasing faster than the maximum scale rate")
+        elif desired < current:
+            floor = _rate_limit(down, mem.events, current, now, scale_up=False)
+            if desired < floor:
+                desired = floor
+                limit = ("True", "ScaleDownLimit", "the desired replica count is decreasing faster than the maximum scale rate")
+        if desired > max_r:
+            desired = max_r
+            limit = ("True", "TooManyReplicas", "the desired replica count is more than the maximum replica count")
+        elif desired < min_r:
+            desired = min_r
+            limit = ("True", "TooFewReplicas", "the desired replica count is less than the minimum replica count")
+        horizon_ev = max([float(p.get("periodSeconds", 15)) for p in (up.get("policies") or []) +
+                          (down.get("policies") or [])] + [60.0])
+        mem.events = [(t, c) for t, c in mem.events if t > now - horizon_ev]
+        return desired, able[0], able[1], limit
+
+    def write_status(hpa: Obj, status: Obj) -> None:
+        status["observedGeneration"] = hpa["metadata"].get("generation", 1)
+        if status == hpa.get("status"):
+            return
+        res = reg.table.by_key(HPA)
+        assert res is not None
+        new = copy.deepcopy(hpa)
+        new["status"] = status
+        try:
+            reg._update_from(res, new, hpa, WriteOptions(), "status")
+        except errors.Conflict:
+            pass
+
+    ctrl = ctx.manager.add("horizontal-pod-autoscaler", reconcile)
+
+    def on_hpa(et: str, obj: Obj, old: Obj | None) -> None:
+        if et == "DELETED" or old is None or \
+                old["metadata"].get("generation") != obj["metadata"].get("generation"):
+            ctrl.enqueue(Request(obj["metadata"].get("namespace", ""), obj["metadata"]["name"]))
+
+    hpas.add_handler(on_hpa)
+
+
+def _rate_limit(rules: Obj, events: list[tuple[float, int]], current: int, now: float,
+                scale_up: bool) -> int:
+    """The most (scale up) or fewest (scale down) replicas the policies allow now."""
+    select = rules.get("selectPolicy") or "Max"
+    if select == "Disabled":
+        return current
+    limits = []
+    for p in rules.get("policies") or []:
+        period = float(p.get("periodSeconds") or 15)
+        changed = sum(c for t, c in events if t > now - period and (c > 0) == scale_up)
+        start = current - changed
+        value = int(p.get("value") or 0)
+        if scale_up:
+            limits.append(start + value if p.get("type") == "Pods" else math.ceil(start * (1 + value / 100)))
+        else:
+            limits.append(start - value if p.get("type") == "Pods" else math.ceil(start * (1 - value / 100)))
+    if not limits:
+        return current
+    if scale_up:
+        return max(limits) if select == "Max" else min(limits)
+    return min(limits) if select == "Max" else max(limits)
+
+
+def parse_time(value: Any) -> float | None:
+    try:
+        return parse_rfc3339(value) if value else None
+    except ValueError:
+        return None
+
+
+def _unready(pod: Obj, resource: str, now: float, s: HpaSettings) -> bool:
+    """Pods the calculator ignores when scaling up (the real groupPods rules, for cpu)."""
+    status = pod.get("status") or {}
+    if status.get("phase") == "Pending":
+        return True
+    if resource != "cpu":
+        return False
+    start = parse_time(status.get("startTime"))
+    if start is None:
+        return True
+    ready = next((c for c in status.get("conditions") or () if c.get("type") == "Ready"), None)
+    if ready is None:
+        return True
+    if start + s.cpu_initialization_period > now:
+        return ready.get("status") != "True"
+    ltt = parse_time(ready.get("lastTransitionTime")) or start
+    return ready.get("status") == "False" and start + s.initial_readiness_delay > ltt

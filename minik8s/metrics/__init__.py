@@ -1,0 +1,1 @@
+"""minik8s.metrics: emulated resource usage and the metrics.k8s.io API."""
