@@ -106,6 +106,10 @@ def bootstrap(client: Client, cfg: ClusterConfig, api_port: int = 6443) -> None:
         client.create({"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
                        "metadata": {"name": name}, "value": value, "description": desc,
                        "preemptionPolicy": "PreemptLowerPriority"})
+    client.create({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {
+        "name": "standard", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+        "provisioner": "rancher.io/local-path", "reclaimPolicy": "Delete",
+        "volumeBindingMode": "WaitForFirstConsumer"})
     net = ipaddress.ip_network(cfg.service_cidr)
     api_ip = str(net.network_address + 1)
     dns_ip = str(net.network_address + 10)

@@ -11,6 +11,7 @@ DEFAULT: tuple[str, ...] = (
     "serviceaccount",
     "garbagecollector",
     "crd",
+    "volumes",
     "nodelifecycle",
     "scheduler",
     "kubelet",

@@ -280,3 +280,28 @@ def qos_class(spec: Obj) -> str:
     if not any_set:
         return "BestEffort"
     return "Guaranteed" if guaranteed else "Burstable"
+
+
+DEFAULT_CLASS_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
+
+
+def default_storage_class(pvc: Obj, classes: Any) -> None:
+    """DefaultStorageClass: a claim that names no class gets the default one (newest wins)."""
+    spec = pvc.get("spec")
+    if not isinstance(spec, dict) or "storageClassName" in spec:
+        return
+    defaults = [c for c in classes
+                if (c["metadata"].get("annotations") or {}).get(DEFAULT_CLASS_ANNOTATION) == "true"]
+    if defaults:
+        newest = max(defaults, key=lambda c: (c["metadata"].get("creationTimestamp", ""), c["metadata"]["name"]))
+        spec["storageClassName"] = newest["metadata"]["name"]
+
+
+def add_finalizer(obj: Obj, finalizer: str) -> None:
+    """StorageObjectInUseProtection: claims and volumes carry their protection finalizer."""
+    md = obj.setdefault("metadata", {})
+    fins = md.get("finalizers")
+    if not isinstance(fins, list):
+        md["finalizers"] = fins = []
+    if finalizer not in fins:
+        fins.append(finalizer)

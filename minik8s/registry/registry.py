@@ -24,7 +24,7 @@ from minik8s.api import convert, crd, errors, selectors, structural
 from minik8s.api.errors import FieldError
 from minik8s.api.resources import Resource, ResourceTable
 from minik8s.aio.clock import Clock
-from minik8s.registry import admission, defaults, names, strategy, validation
+from minik8s.registry import admission, defaults, names, podpreset, strategy, validation
 from minik8s.store import watch as _watch
 from minik8s.store.store import Obj, Store
 
@@ -72,6 +72,8 @@ class Registry:
         #: hooks run after a committed write: (resource, event type, obj)
         self._after_write: list[Callable[[Resource, str, Obj, Obj | None], None]] = []
         self.pod_logs: Callable[[str, str, str | None], str] | None = None
+        #: events admission wants recorded once the object is stored
+        self._pending_events: list[tuple[Obj, str, str]] = []
         from minik8s.registry import subresources  # circular: subresources calls back in
         self.sub = subresources.Subresources(self)
 
@@ -383,21 +385,44 @@ class Registry:
         defaults.apply_defaults(res.key, obj)
         if res.crd:
             structural.apply_defaults(self._crd_schema(res), obj)
-        self._validate(res, obj, None)
-        if self.store.get(res.key, ns, name) is not None:
-            raise errors.AlreadyExists.for_resource(res.group, res.plural, name)
+        # mutating admission, validation, then storage (undoing allocations on failure)
+        self._pending_events.clear()
         undo = self._admit_create(res, obj)
+        try:
+            self._validate(res, obj, None)
+            if self.store.get(res.key, ns, name) is not None:
+                raise errors.AlreadyExists.for_resource(res.group, res.plural, name)
+        except errors.ApiError:
+            undo()
+            self._pending_events.clear()
+            raise
         if opts.dry_run:
+            self._pending_events.clear()
             undo()
             return self.to_version(res, obj, opts.version)
         self._commit(res, obj, None)
+        while self._pending_events:
+            o, reason, msg = self._pending_events.pop()
+            self.record_event(o, reason, msg, type="Warning", component="podpreset-admission")
         return self.to_version(res, obj, opts.version)
 
     def _admit_create(self, res: Resource, obj: Obj) -> Callable[[], None]:
         if res.key == "pods":
+            ns = obj["metadata"].get("namespace", "")
+            presets = list(self.store.resource("podpresets.settings.k8s.io").by_namespace.get(ns, {}).values())
+            if presets:
+                _, conflict = podpreset.apply(obj, presets)
+                if conflict:
+                    self._pending_events.append((obj, "PodPresetConflict", conflict))
             admission.mutate_pod(obj, self.names.suffix, self._priority_value)
         elif res.key == "services":
             return admission.allocate_service(self.alloc, obj, None)
+        elif res.key == "persistentvolumeclaims":
+            admission.default_storage_class(
+                obj, self.store.resource("storageclasses.storage.k8s.io").objects.values())
+            admission.add_finalizer(obj, "kubernetes.io/pvc-protection")
+        elif res.key == "persistentvolumes":
+            admission.add_finalizer(obj, "kubernetes.io/pv-protection")
         return lambda: None
 
     def _priority_value(self, name: str) -> int | None:

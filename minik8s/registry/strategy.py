@@ -37,6 +37,13 @@ CREATE_ON_UPDATE: frozenset[str] = frozenset({
 #: create keeps the status the client sent (kubelets create Nodes with status)
 KEEP_STATUS_ON_CREATE: frozenset[str] = frozenset({"nodes"})
 
+#: a finished DELETE answers with the deleted object (ReturnDeletedObject in the real
+#: storage); every other kind answers a Status naming it (name, group, plural, uid)
+RETURN_DELETED_OBJECT: frozenset[str] = frozenset({
+    "pods", "services", "serviceaccounts", "persistentvolumes", "persistentvolumeclaims",
+    "namespaces",
+})
+
 #: top-level keys that are not "spec" for generation purposes
 NON_SPEC_KEYS = frozenset({"metadata", "status", "apiVersion", "kind"})
 

@@ -189,7 +189,44 @@ def namespace_immutable(obj: Obj, old: Obj | None) -> list[FieldError]:
     return []
 
 
+def pvc(obj: Obj, old: Obj | None) -> list[FieldError]:
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        return [FieldError("required", "spec")]
+    errs: list[FieldError] = []
+    if not spec.get("accessModes"):
+        errs.append(FieldError("required", "spec.accessModes", detail="at least 1 access mode is required"))
+    for i, m in enumerate(spec.get("accessModes") or ()):
+        if m not in ("ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"):
+            errs.append(FieldError("not_supported", f"spec.accessModes[{i}]", m, supported=[
+                "ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"]))
+    req = ((spec.get("resources") or {}).get("requests") or {}).get("storage")
+    if req is None:
+        errs.append(FieldError("required", "spec.resources[storage]"))
+    else:
+        from minik8s.api import quantity
+
+        if not quantity.valid(req):
+            errs.append(FieldError("invalid", "spec.resources.requests[storage]", req,
+                                   quantity.QUANTITY_MSG))
+    if old is not None:
+        o = old.get("spec") or {}
+
+        def strip(s: Obj) -> Obj:
+            s = dict(s)
+            s.pop("resources", None)
+            s.pop("volumeAttributesClassName", None)
+            if not o.get("volumeName"):
+                s.pop("volumeName", None)
+            return s
+        if strip(spec) != strip(o):
+            errs.append(FieldError("forbidden", "spec", detail="spec is immutable after creation except "
+                                   "resources.requests and volumeAttributesClassName for bound claims"))
+    return errs
+
+
 VALIDATORS: dict[str, Validator] = {
+    "persistentvolumeclaims": pvc,
     "pods": pod,
     "services": service,
     "configmaps": configmap,
