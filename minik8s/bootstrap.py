@@ -110,6 +110,11 @@ def bootstrap(client: Client, cfg: ClusterConfig, api_port: int = 6443) -> None:
         "name": "standard", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
         "provisioner": "rancher.io/local-path", "reclaimPolicy": "Delete",
         "volumeBindingMode": "WaitForFirstConsumer"})
+    client.create({"apiVersion": "networking.k8s.io/v1", "kind": "IngressClass", "metadata": {
+        "name": "nginx", "labels": {"app.kubernetes.io/component": "controller",
+                                    "app.kubernetes.io/name": "ingress-nginx"},
+        "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"}},
+        "spec": {"controller": "k8s.io/ingress-nginx"}})
     net = ipaddress.ip_network(cfg.service_cidr)
     api_ip = str(net.network_address + 1)
     dns_ip = str(net.network_address + 10)

@@ -27,7 +27,49 @@ def _parser() -> argparse.ArgumentParser:
                         "into $KUBECONFIG or ~/.kube/config and make it current)")
     s.add_argument("--config", default=None, help="cluster topology YAML")
     s.add_argument("--cluster-domain", default=None, help="DNS domain (default cluster.local)")
+    r = sub.add_parser("route", help="which Service and endpoints an Ingress routes a URL to")
+    r.add_argument("url", help="e.g. http://foo.example.com/api")
+    r.add_argument("--kubeconfig", default=None, help="kubeconfig (default: $KUBECONFIG or ~/.kube/config)")
+    r.add_argument("--ingress-class", default=None, help="only Ingresses of this class")
     return p
+
+
+def _route(args: argparse.Namespace) -> int:
+    """Fetch Ingresses, Services and Endpoints over the API and resolve the URL."""
+    import json
+    import urllib.request
+
+    import yaml
+
+    from minik8s.api import ingress_routes
+
+    path = args.kubeconfig or kubeconfig.default_path()
+    with open(path) as f:
+        cfg = yaml.safe_load(f) or {}
+    ctx_name = cfg.get("current-context")
+    ctx = next((c["context"] for c in cfg.get("contexts") or [] if c.get("name") == ctx_name), {})
+    server = next((c["cluster"]["server"] for c in cfg.get("clusters") or []
+                   if c.get("name") == ctx.get("cluster")), None)
+    if not server:
+        print(f"minik8s: no cluster for context {ctx_name!r} in {path}", file=sys.stderr)
+        return 1
+
+    def get(p: str) -> dict:  # type: ignore[type-arg]
+        with urllib.request.urlopen(server.rstrip("/") + p, timeout=10) as resp:
+            return json.loads(resp.read())  # type: ignore[no-any-return]
+
+    ingresses = get("/apis/networking.k8s.io/v1/ingresses")["items"]
+    services = {(s["metadata"]["namespace"], s["metadata"]["name"]): s for s in get("/api/v1/services")["items"]}
+    endpoints = {(e["metadata"]["namespace"], e["metadata"]["name"]): e for e in get("/api/v1/endpoints")["items"]}
+    route = ingress_routes.resolve(
+        args.url, ingresses, ingress_class=args.ingress_class,
+        endpoints_of=lambda ns, svc, port: ingress_routes.endpoint_addresses(
+            endpoints.get((ns, svc)), services.get((ns, svc)), port))
+    if route is None:
+        print(f"no Ingress routes {args.url} (ingress-nginx would answer 404)")
+        return 1
+    print(route.describe())
+    return 0
 
 
 async def _serve(args: argparse.Namespace, started: float) -> int:
@@ -78,6 +120,8 @@ async def _serve(args: argparse.Namespace, started: float) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     args = _parser().parse_args(argv)
+    if args.command == "route":
+        return _route(args)
     if args.command == "serve":
         try:
             import uvloop

@@ -150,6 +150,18 @@ class Cluster:
         """(host, port) of the cluster DNS server, when serving."""
         return None if self.dns is None else self.dns.address
 
+    def route(self, url: str, ingress_class: str | None = None) -> Any:
+        """Which Service, port and endpoints an Ingress would route ``url`` to (or None)."""
+        from minik8s.api import ingress_routes
+
+        ingresses = self.store.resource("ingresses.networking.k8s.io").objects.values()
+        svc = self.store.resource("services")
+        eps = self.store.resource("endpoints")
+        return ingress_routes.resolve(
+            url, list(ingresses), ingress_class=ingress_class,
+            endpoints_of=lambda ns, name, port: ingress_routes.endpoint_addresses(
+                eps.objects.get((ns, name)), svc.objects.get((ns, name)), port))
+
     async def stop(self) -> None:
         await self.manager.stop()
         if self.dns is not None:

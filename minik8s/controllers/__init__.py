@@ -25,6 +25,7 @@ DEFAULT: tuple[str, ...] = (
     "endpoints",
     "endpointslice",
     "service",
+    "ingress",
     "podgc",
     "disruption",
     "metrics",

@@ -114,8 +114,11 @@ class DnsIndex:
 
     def set_extra(self, owner: str, names: dict[str, list[str]]) -> None:
         """Extra A records owned by ``owner`` (replacing what it had)."""
-        if names:
-            self._extra[owner] = {n.strip(".").lower(): ips for n, ips in names.items()}
+        new = {n.strip(".").lower(): ips for n, ips in names.items()}
+        if self._extra.get(owner, {}) == new:
+            return
+        if new:
+            self._extra[owner] = new
         else:
             self._extra.pop(owner, None)
         self._changed()

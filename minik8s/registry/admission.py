@@ -305,3 +305,17 @@ def add_finalizer(obj: Obj, finalizer: str) -> None:
         md["finalizers"] = fins = []
     if finalizer not in fins:
         fins.append(finalizer)
+
+
+def default_ingress_class(ing: Obj, classes: Any) -> None:
+    """DefaultIngressClass: an Ingress without a class (or the legacy annotation) gets the default."""
+    spec = ing.get("spec")
+    md = ing.get("metadata") or {}
+    if not isinstance(spec, dict) or spec.get("ingressClassName") or \
+            "kubernetes.io/ingress.class" in (md.get("annotations") or {}):
+        return
+    defaults = [c for c in classes if (c["metadata"].get("annotations") or {}).get(
+        "ingressclass.kubernetes.io/is-default-class") == "true"]
+    if defaults:
+        spec["ingressClassName"] = max(defaults, key=lambda c: c["metadata"].get("creationTimestamp", ""))[
+            "metadata"]["name"]

@@ -71,7 +71,9 @@ class Registry:
         self.alloc = allocators
         #: hooks run after a committed write: (resource, event type, obj)
         self._after_write: list[Callable[[Resource, str, Obj, Obj | None], None]] = []
-        self.pod_logs: Callable[[str, str, str | None], str] | None = None
+        #: ``pods/log``: (namespace, name, container, *, previous, tail_lines, timestamps,
+        #: since_seconds, limit_bytes) -> text; set by the simulated kubelet
+        self.pod_logs: Callable[..., str] | None = None
         #: events admission wants recorded once the object is stored
         self._pending_events: list[tuple[Obj, str, str]] = []
         from minik8s.registry import subresources  # circular: subresources calls back in
@@ -423,6 +425,9 @@ class Registry:
             admission.add_finalizer(obj, "kubernetes.io/pvc-protection")
         elif res.key == "persistentvolumes":
             admission.add_finalizer(obj, "kubernetes.io/pv-protection")
+        elif res.key == "ingresses.networking.k8s.io":
+            admission.default_ingress_class(
+                obj, self.store.resource("ingressclasses.networking.k8s.io").objects.values())
         return lambda: None
 
     def _priority_value(self, name: str) -> int | None:

@@ -225,7 +225,73 @@ def pvc(obj: Obj, old: Obj | None) -> list[FieldError]:
     return errs
 
 
+PATH_TYPES = ["Exact", "ImplementationSpecific", "Prefix"]
+
+
+def _ingress_backend(b: Any, path: str) -> list[FieldError]:
+    if not isinstance(b, dict):
+        return [FieldError("required", path)]
+    svc, res = b.get("service"), b.get("resource")
+    if svc and res:
+        return [FieldError("invalid", path, "", "cannot set both resource and service backends")]
+    if not svc and not res:
+        return [FieldError("invalid", path, "", "resource or service backend is required")]
+    errs: list[FieldError] = []
+    if svc:
+        if not svc.get("name"):
+            errs.append(FieldError("required", f"{path}.service.name"))
+        port = svc.get("port") or {}
+        if port.get("name") and port.get("number"):
+            errs.append(FieldError("invalid", f"{path}.service.port", port,
+                                   "cannot set both port name & port number"))
+        elif not port.get("name") and not port.get("number"):
+            errs.append(FieldError("invalid", f"{path}.service.port", port,
+                                   "port name or number is required"))
+    return errs
+
+
+def ingress(obj: Obj, old: Obj | None) -> list[FieldError]:
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        return [FieldError("required", "spec")]
+    errs: list[FieldError] = []
+    if not spec.get("rules") and not spec.get("defaultBackend"):
+        errs.append(FieldError("invalid", "spec.rules", spec.get("rules") or [],
+                               "either `defaultBackend` or `rules` must be specified"))
+    if spec.get("defaultBackend") is not None:
+        errs += _ingress_backend(spec["defaultBackend"], "spec.defaultBackend")
+    for i, rule in enumerate(spec.get("rules") or ()):
+        if not isinstance(rule, dict):
+            continue
+        host = rule.get("host")
+        if host:
+            h = host[2:] if host.startswith("*.") else host
+            from minik8s.registry import names
+
+            for msg in names.check_subdomain(h):
+                errs.append(FieldError("invalid", f"spec.rules[{i}].host", host, msg))
+        for j, p in enumerate(((rule.get("http") or {}).get("paths")) or ()):
+            base = f"spec.rules[{i}].http.paths[{j}]"
+            pt = p.get("pathType")
+            if pt is None:
+                errs.append(FieldError("required", f"{base}.pathType", detail="pathType must be specified"))
+            elif pt not in PATH_TYPES:
+                errs.append(FieldError("not_supported", f"{base}.pathType", pt, supported=PATH_TYPES))
+            path = p.get("path")
+            if pt in ("Exact", "Prefix") and (not path or not str(path).startswith("/")):
+                errs.append(FieldError("invalid", f"{base}.path", path or "", "must be an absolute path"))
+            errs += _ingress_backend(p.get("backend"), f"{base}.backend")
+    for i, tls in enumerate(spec.get("tls") or ()):
+        for j, h in enumerate((tls or {}).get("hosts") or ()):
+            from minik8s.registry import names
+
+            for msg in names.check_subdomain(h[2:] if str(h).startswith("*.") else str(h)):
+                errs.append(FieldError("invalid", f"spec.tls[{i}].hosts[{j}]", h, msg))
+    return errs
+
+
 VALIDATORS: dict[str, Validator] = {
+    "ingresses.networking.k8s.io": ingress,
     "persistentvolumeclaims": pvc,
     "pods": pod,
     "services": service,
