@@ -24,7 +24,9 @@ from minik8s import bootstrap, kubeconfig
 from minik8s.aio.clock import Clock, RealClock, VirtualClock
 from minik8s.api.resources import ResourceTable, builtin_resources
 from minik8s.client.client import Client
+from minik8s import snapshot as snapshot_mod
 from minik8s.config import ClusterConfig
+from minik8s.snapshot import Snapshot
 from minik8s.dns import feed as dns_feed
 from minik8s.dns.records import DnsIndex
 from minik8s.dns.server import DnsServer
@@ -71,7 +73,8 @@ def component_setup(name: str) -> Callable[[ControllerContext], None]:
 class Cluster:
     def __init__(self, config: ClusterConfig | None = None, *, clock: str | Clock = "real",
                  host: str = "127.0.0.1", port: int = 0, serve: bool = True,
-                 kubeconfig_path: str | None = None, dns_port: int | None = 0) -> None:
+                 kubeconfig_path: str | None = None, dns_port: int | None = 0,
+                 snapshot: Snapshot | None = None) -> None:
         self.config = config or ClusterConfig()
         if isinstance(clock, Clock):
             self.clock = clock
@@ -89,6 +92,9 @@ class Cluster:
                                  admission.Allocators(self.config.service_cidr,
                                                       self.config.node_port_range, rng))
         self.client = Client(self.registry)
+        self._from_snapshot = snapshot is not None
+        if snapshot is not None:
+            snapshot_mod.restore_into(self, snapshot)
         self.informers = InformerFactory(self.registry)
         self.manager = Manager(self.clock)
         self.context = ControllerContext(self.manager, self.informers, self.client, self.clock,
@@ -117,7 +123,8 @@ class Cluster:
         return self._kubeconfig_path
 
     async def start(self) -> "Cluster":
-        bootstrap.bootstrap(self.client, self.config, self.port or 6443)
+        if not self._from_snapshot:
+            bootstrap.bootstrap(self.client, self.config, self.port or 6443)
         self.manager.start()
         await self.manager.settle()
         if self.serve:
@@ -149,6 +156,10 @@ class Cluster:
     def dns_address(self) -> tuple[str, int] | None:
         """(host, port) of the cluster DNS server, when serving."""
         return None if self.dns is None else self.dns.address
+
+    def snapshot(self) -> Snapshot:
+        """The cluster's state as a value; ``Cluster(snapshot=s)`` forks a new cluster from it."""
+        return snapshot_mod.take(self)
 
     def route(self, url: str, ingress_class: str | None = None) -> Any:
         """Which Service, port and endpoints an Ingress would route ``url`` to (or None)."""
