@@ -72,7 +72,9 @@ class Minik8s:
         await self.cluster.start()
         self.cluster.freeze_gc()  # as cli._serve does
         self.url = self.cluster.url
-        self._pods = self.cluster.registry.table.by_key("pods")
+        pods = self.cluster.registry.table.by_key("pods")
+        assert pods is not None
+        self._pods = pods
 
     async def stop(self) -> None:
         await self.cluster.stop()
@@ -207,6 +209,18 @@ class Control:
         self.t = target
         self.gcw = gcw
         self.prof: cProfile.Profile | None = None
+        self.freezer: asyncio.Future[None] | None = None
+
+    async def close(self) -> None:
+        if self.freezer is not None:
+            self.freezer.cancel()
+            await asyncio.gather(self.freezer, return_exceptions=True)
+            self.freezer = None
+
+    async def _freeze_every(self, seconds: float) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            gc.freeze()  # O(1): splices the generations onto the permanent one
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=1 << 20)
@@ -219,15 +233,22 @@ class Control:
         return app
 
     async def preload(self, request: web.Request) -> web.Response:
-        """{"namespace", "count", "prefix"}: create pods in-process through the write path."""
+        """{"namespace", "count", "prefix", "gc_off"}: create pods in-process through the
+        write path; with ``gc_off`` the cyclic GC is paused meanwhile (a fast load whose
+        GC state the caller then sets explicitly)."""
         a = await request.json()
         ns, prefix = a["namespace"], a.get("prefix", "pre-")
         self.t.ensure_namespace(ns)
+        if a.get("gc_off"):
+            gc.disable()
         t0 = time.perf_counter()
-        for i in range(int(a["count"])):
-            self.t.create_pod(workload.make_pod(f"{prefix}{i}", ns, i))
-            if i % 2000 == 1999:
-                await asyncio.sleep(0)  # let other requests (readyz) through
+        try:
+            for i in range(int(a["count"])):
+                self.t.create_pod(workload.make_pod(f"{prefix}{i}", ns, i))
+                if i % 2000 == 1999:
+                    await asyncio.sleep(0)  # let other requests through
+        finally:
+            gc.enable()
         return web.json_response({"seconds": time.perf_counter() - t0, "pods": self.t.pod_count()})
 
     async def write(self, request: web.Request) -> web.Response:
@@ -257,9 +278,16 @@ class Control:
         })
 
     async def gc(self, request: web.Request) -> web.Response:
-        """{"reset", "collect", "freeze", "threshold": [a, b, c]} in that order."""
+        """{"reset", "collect", "freeze", "threshold": [a, b, c], "freeze_every": s}
+        in that order (``freeze_every`` 0 stops the periodic ``gc.freeze()``)."""
         a = await request.json()
         out: Obj = {}
+        if "freeze_every" in a:
+            if self.freezer is not None:
+                self.freezer.cancel()
+                self.freezer = None
+            if a["freeze_every"]:
+                self.freezer = asyncio.ensure_future(self._freeze_every(float(a["freeze_every"])))
         if a.get("reset"):
             self.gcw.pauses.clear()
         if a.get("collect"):
@@ -300,7 +328,8 @@ async def _main(args: argparse.Namespace) -> None:
         target = Bare()
     await target.start()
     start_ms = (time.perf_counter() - t0) * 1000
-    runner = web.AppRunner(Control(target, gcw).app(), access_log=None, handle_signals=False)
+    control = Control(target, gcw)
+    runner = web.AppRunner(control.app(), access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
@@ -323,6 +352,7 @@ async def _main(args: argparse.Namespace) -> None:
         await done.wait()
     finally:
         eof.cancel()
+        await control.close()
         await runner.cleanup()
         await target.stop()
 

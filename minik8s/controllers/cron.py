@@ -27,7 +27,7 @@ import datetime as dt
 import re
 import zoneinfo
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 MONTHS = {m: i + 1 for i, m in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"))}
 DAYS = {d: i for i, d in enumerate(("sun", "mon", "tue", "wed", "thu", "fri", "sat"))}
@@ -35,7 +35,8 @@ DESCRIPTORS = {"@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 
                "@weekly": "0 0 * * 0", "@daily": "0 0 * * *", "@midnight": "0 0 * * *",
                "@hourly": "0 * * * *"}
 #: (min, max, names) per field, in order
-FIELDS = ((0, 59, {}), (0, 23, {}), (1, 31, {}), (1, 12, MONTHS), (0, 6, DAYS))
+FIELDS: tuple[tuple[int, int, dict[str, int]], ...] = (
+    (0, 59, {}), (0, 23, {}), (1, 31, {}), (1, 12, MONTHS), (0, 6, DAYS))
 #: robfig gives up after this many years without a match
 YEAR_LIMIT = 5
 
@@ -90,20 +91,15 @@ class Schedule:
         wall = dt.datetime.fromtimestamp(start, self.tz).replace(tzinfo=None)
         if wall.second:
             wall = wall.replace(second=0) + dt.timedelta(minutes=1)
-        # a fall-back change repeats wall times: start an hour early and filter by instant
-        wall -= dt.timedelta(hours=1) if self.tz is not UTC else dt.timedelta(0)
         limit = wall.year + YEAR_LIMIT
         while True:
             cand = self._next_wall(wall, limit)
             if cand is None:
                 return None
-            for fold in (0, 1):
-                at = cand.replace(tzinfo=self.tz, fold=fold)
-                back = at.astimezone(UTC).astimezone(self.tz).replace(tzinfo=None)
-                if back == cand:  # exists (not in a spring-forward gap)
-                    ts = at.timestamp()
-                    if ts >= start:
-                        return float(ts)
+            at = cand.replace(tzinfo=self.tz)  # fold=0: a repeated wall time's first instant
+            exists = at.astimezone(UTC).astimezone(self.tz).replace(tzinfo=None) == cand
+            if exists and at.timestamp() >= start:
+                return float(at.timestamp())
             wall = cand + dt.timedelta(minutes=1)
 
     def _next_wall(self, w: dt.datetime, limit: int) -> dt.datetime | None:
@@ -152,7 +148,7 @@ def parse(spec: str, tz: str | None = None) -> Schedule:
     if not spec:
         raise CronError("empty spec string")
     zone: dt.tzinfo = load_zone(tz or "")
-    if spec.startswith("TZ=") or spec.startswith("CRON_TZ="):
+    if spec.startswith(("TZ=", "CRON_TZ=")):
         i = spec.find(" ")
         name = spec[spec.index("=") + 1:i if i >= 0 else len(spec)]
         try:
@@ -165,15 +161,17 @@ def parse(spec: str, tz: str | None = None) -> Schedule:
     fields = spec.split()
     if len(fields) != 5:
         raise CronError(f"expected exactly 5 fields, found {len(fields)}: {spec}")
-    parsed = [_field(f, lo, hi, names) for f, (lo, hi, names) in zip(fields, FIELDS)]
-    return Schedule(*parsed, tz=zone)
+    return _fields(fields, zone)
+
+
+def _fields(fields: list[str], zone: dt.tzinfo) -> Schedule:
+    m, h, dom, mon, dow = (_field(f, lo, hi, names) for f, (lo, hi, names) in zip(fields, FIELDS))
+    return Schedule(m, h, dom, mon, dow, tz=zone)
 
 
 def _descriptor(spec: str, zone: dt.tzinfo) -> Schedule:
     if spec in DESCRIPTORS:
-        fields = DESCRIPTORS[spec].split()
-        return Schedule(*[_field(f, lo, hi, n) for f, (lo, hi, n) in zip(fields, FIELDS)],
-                        tz=zone)
+        return _fields(DESCRIPTORS[spec].split(), zone)
     if spec.startswith("@every "):
         try:
             secs = go_duration(spec[len("@every "):])

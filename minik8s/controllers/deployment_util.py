@@ -330,7 +330,8 @@ def set_condition(status: Obj, cond: Obj) -> None:
     """SetDeploymentCondition: no-op on same status and reason; keep the transition time on
     the same status; the condition moves to the end."""
     cur = get_condition(status, cond["type"])
-    if cur is not None and cur.get("status") == cond["status"] and cur.get("reason") == cond["reason"]:
+    if cur is not None and (cur.get("status"), cur.get("reason")) == (cond["status"],
+                                                                      cond["reason"]):
         return
     if cur is not None and cur.get("status") == cond["status"]:
         cond["lastTransitionTime"] = cur.get("lastTransitionTime")

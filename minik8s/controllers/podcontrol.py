@@ -259,8 +259,9 @@ class PodControl:
                     if attempt == _NAME_ATTEMPTS - 1:
                         raise
         except errors.ApiError as e:
-            self.client.event(owner, "FailedCreate", f"Error creating: {e}", type="Warning",
-                              component=self.component)
+            if not namespace_terminating(e):
+                self.client.event(owner, "FailedCreate", f"Error creating: {e.message}",
+                                  type="Warning", component=self.component)
             raise
         self.client.event(owner, "SuccessfulCreate", f"Created pod: {created['metadata']['name']}",
                           component=self.component)
@@ -274,12 +275,18 @@ class PodControl:
         except errors.NotFound:
             return False
         except errors.ApiError as e:
-            self.client.event(owner, "FailedDelete", f"Error deleting: {e}", type="Warning",
+            self.client.event(owner, "FailedDelete", f"Error deleting: {e.message}", type="Warning",
                               component=self.component)
             raise
         self.client.event(owner, "SuccessfulDelete", f"Deleted pod: {md['name']}",
                           component=self.component)
         return True
+
+
+def namespace_terminating(e: errors.ApiError) -> bool:
+    """HasStatusCause(err, NamespaceTerminatingCause): creates into a dying namespace."""
+    causes = (getattr(e, "details", None) or {}).get("causes") or ()
+    return any(c.get("reason") == "NamespaceTerminating" for c in causes)
 
 
 def slow_start(count: int, fn: Callable[[], None]) -> tuple[int, Exception | None]:

@@ -89,7 +89,8 @@ def setup_kind(ctx: ControllerContext, kind: Kind) -> None:
             raise TerminalError(f"invalid selector: {e}") from e
         uid = owner["metadata"]["uid"]
         candidates = pods.by_index(by_controller, uid) + [
-            p for p in pods.by_index(orphans, req.namespace) if sel.matches(podcontrol.labels_of(p))]
+            p for p in pods.by_index(orphans, req.namespace)
+            if sel.matches(podcontrol.labels_of(p))]
         active = podcontrol.claim(client, owner, sel.matches,
                                   [p for p in candidates if podcontrol.is_active(p)])
         err: Exception | None = None
@@ -111,8 +112,15 @@ def setup_kind(ctx: ControllerContext, kind: Kind) -> None:
         template = (owner.get("spec") or {}).get("template") or {}
         if diff < 0:
             created: list[Obj] = []
-            _, err = podcontrol.slow_start(min(-diff, podcontrol.BURST_REPLICAS),
-                                           lambda: created.append(control.create(owner, template)))
+
+            def create() -> None:
+                try:
+                    created.append(control.create(owner, template))
+                except errors.ApiError as e:
+                    if not podcontrol.namespace_terminating(e):  # all later creates fail too
+                        raise
+
+            _, err = podcontrol.slow_start(min(-diff, podcontrol.BURST_REPLICAS), create)
             return active + created, err
         if diff > 0:
             diff = min(diff, podcontrol.BURST_REPLICAS)
@@ -131,10 +139,10 @@ def setup_kind(ctx: ControllerContext, kind: Kind) -> None:
 
     ctrl = ctx.manager.add(kind.controller, reconcile)
 
-    def enqueue_owner(obj: Obj | None) -> None:
-        ref = podcontrol.controller_ref(obj) if obj is not None else None
+    def enqueue_owner(obj: Obj) -> None:
+        ref = podcontrol.controller_ref(obj)
         if ref is not None and ref.get("kind") == kind.kind:
-            ctrl.enqueue(Request(obj["metadata"].get("namespace", ""), ref["name"]))  # type: ignore[index]
+            ctrl.enqueue(Request(obj["metadata"].get("namespace", ""), ref["name"]))
 
     def enqueue_matching(pod: Obj) -> None:
         ns = pod["metadata"].get("namespace", "")
@@ -182,7 +190,7 @@ def calculate_status(owner: Obj, active: list[Obj], err: Exception | None, now: 
         diff = len(active) - int(spec.get("replicas", 1))
         reason = "FailedCreate" if diff < 0 else "FailedDelete" if diff > 0 else ""
         conds.append({"type": "ReplicaFailure", "status": "True", "lastTransitionTime": stamp,
-                      "reason": reason, "message": str(err)})
+                      "reason": reason, "message": getattr(err, "message", str(err))})
     elif err is None and failure is not None:
         conds = [c for c in conds if c.get("type") != "ReplicaFailure"]
     status: Obj = {"replicas": len(active)}

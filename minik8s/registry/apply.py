@@ -1,9 +1,12 @@
-"""Server-side apply (``application/apply-patch+yaml``).
+"""Server-side apply (``application/apply-patch+yaml``): the request side.
 
-Creates the object when absent, otherwise merges the applied configuration
-into the live object with the strategic-merge rules of the kind's schema.
-Field ownership (managedFields, conflicts, removal of fields a manager
-stopped applying) is tracked by ``registry.fieldmanager`` when present.
+Checks the request as the real patch handler does (a field manager is
+required, the configuration names this kind and object, no managedFields),
+lets ``registry.fieldmanager`` merge it into the live object with field
+ownership (conflicts, removal of fields the manager stopped applying), then
+hands the result to the ordinary write path: ``Registry.create`` when the
+object is missing, ``Registry._update_from`` otherwise, both told that
+managedFields are already settled.
 """
 
 from __future__ import annotations
@@ -11,8 +14,11 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from minik8s.api import errors
 from minik8s.api.resources import Resource
+from minik8s.registry import fieldmanager, strategy
 
 if TYPE_CHECKING:
     from minik8s.registry.registry import Context, Registry, WriteOptions
@@ -20,46 +26,55 @@ if TYPE_CHECKING:
 Obj = dict[str, Any]
 
 
+def _copy(obj: Obj) -> Obj:
+    try:
+        out: Obj = orjson.loads(orjson.dumps(obj))
+        return out
+    except (TypeError, orjson.JSONEncodeError):
+        return copy.deepcopy(obj)
+
+
+def _gvk(body: Obj) -> str:
+    group, _, version = str(body.get("apiVersion") or "").rpartition("/")
+    return f"{group}/{version}, Kind={body.get('kind') or ''}"
+
+
 def server_side_apply(reg: "Registry", res: Resource, ns: str, name: str, patch: Any,
                       old: Obj | None, opts: "WriteOptions", ctx: "Context | None",
                       subresource: str | None) -> Obj:
-    from minik8s.registry import patch as patches
-
     if not opts.field_manager:
         raise errors.Invalid("PatchOptions", "meta.k8s.io", "", [errors.FieldError(
             "required", "fieldManager", detail="is required for apply patch")])
     if not isinstance(patch, dict):
         raise errors.BadRequest("error decoding YAML: the applied configuration must be an object")
     version = opts.version or res.storage_version
-    body = copy.deepcopy(patch)
+    body = _copy(patch)
+    if body.get("apiVersion") != res.api_version(version) or body.get("kind") != res.kind:
+        raise errors.BadRequest(f"invalid object type: {_gvk(body)}")
     md = body.setdefault("metadata", {})
     if not isinstance(md, dict):
         raise errors.BadRequest("metadata must be an object")
     if md.get("name") and md["name"] != name:
         raise errors.BadRequest(
             f"the name of the object ({md['name']}) does not match the name on the URL ({name})")
+    if res.namespaced and md.get("namespace") and ns and md["namespace"] != ns:
+        raise errors.BadRequest("the namespace of the provided object does not match the "
+                                "namespace sent on the request")
     md["name"] = name
+    if old is None and subresource is not None:
+        raise errors.NotFound.for_resource(res.group, res.plural, name)
+    reg._field_validation(res, body, version, opts, ctx)
+    live = None if old is None else _copy(reg.to_version(res, old, version))
+    new = fieldmanager.apply(
+        live, body, manager=opts.field_manager, force=opts.force,
+        api_version=res.api_version(version), now=reg._now(),
+        meta=fieldmanager.type_of(reg, res, version), subresource=subresource,
+        has_status=strategy.has_status_subresource(res))
     if old is None:
-        if subresource is not None:
-            raise errors.NotFound.for_resource(res.group, res.plural, name)
-        return reg.create(res, ns, body, opts, ctx)
-    current = reg.to_version(res, old, version)
-    meta = reg._patch_meta(res, version) if not res.crd else None
-    merged = patches.apply_strategic_merge_patch(current, _strip_nulls(body), meta) \
-        if meta is not None else patches.apply_merge_patch(current, _strip_nulls(body))
-    merged["metadata"].pop("resourceVersion", None)
-    if md.get("resourceVersion"):
-        merged["metadata"]["resourceVersion"] = md["resourceVersion"]
-    merged = reg._check_kind(res, merged, version)
-    reg._field_validation(res, merged, version, opts, ctx)
-    merged = reg.to_version(res, merged, res.storage_version)
-    return reg._update_from(res, merged, old, opts, subresource)
-
-
-def _strip_nulls(d: Any) -> Any:
-    """An applied config has no deletion directives: nulls mean 'not set'."""
-    if isinstance(d, dict):
-        return {k: _strip_nulls(v) for k, v in d.items() if v is not None}
-    if isinstance(d, list):
-        return [_strip_nulls(v) for v in d]
-    return d
+        return reg.create(res, ns, new, opts, ctx, fields_managed=True)
+    new_md = new["metadata"]
+    new_md.pop("resourceVersion", None)
+    if md.get("resourceVersion"):  # a precondition only when the configuration sets one
+        new_md["resourceVersion"] = md["resourceVersion"]
+    new = reg.to_version(res, new, res.storage_version)
+    return reg._update_from(res, new, old, opts, subresource, fields_managed=True)

@@ -24,7 +24,8 @@ from minik8s.api import convert, crd, errors, selectors, structural
 from minik8s.api.errors import FieldError
 from minik8s.api.resources import Resource, ResourceTable
 from minik8s.aio.clock import Clock
-from minik8s.registry import admission, defaults, names, podpreset, strategy, validation
+from minik8s.registry import admission, defaults, fieldmanager, names, podpreset, strategy, \
+    validation
 from minik8s.store import watch as _watch
 from minik8s.store.store import Obj, Store
 
@@ -44,6 +45,8 @@ class WriteOptions:
     force: bool = False
     #: apiVersion version the caller speaks (None: storage version)
     version: str | None = None
+    #: the request's User-Agent: names the field manager when fieldManager is absent
+    user_agent: str | None = None
 
 
 @dataclasses.dataclass
@@ -358,7 +361,8 @@ class Registry:
 
     # ------------------------------------------------------------------ create
     def create(self, res: Resource, ns: str, body: Any, opts: WriteOptions | None = None,
-               ctx: Context | None = None, raw_dupes: list[str] | None = None) -> Obj:
+               ctx: Context | None = None, raw_dupes: list[str] | None = None, *,
+               fields_managed: bool = False) -> Obj:
         opts = opts or WriteOptions()
         if "create" not in res.verbs:
             raise errors.MethodNotAllowed()
@@ -387,6 +391,8 @@ class Registry:
         defaults.apply_defaults(res.key, obj)
         if res.crd:
             structural.apply_defaults(self._crd_schema(res), obj)
+        if not fields_managed:  # server-side apply has settled them already
+            fieldmanager.track(self, res, None, obj, opts, None)
         # mutating admission, validation, then storage (undoing allocations on failure)
         self._pending_events.clear()
         undo = self._admit_create(res, obj)
@@ -460,7 +466,7 @@ class Registry:
         return self._update_from(res, obj, old, opts, subresource)
 
     def _update_from(self, res: Resource, obj: Obj, old: Obj, opts: WriteOptions,
-                     subresource: str | None) -> Obj:
+                     subresource: str | None, *, fields_managed: bool = False) -> Obj:
         md = obj["metadata"]
         name = old["metadata"]["name"]
         want_rv = md.get("resourceVersion")
@@ -501,8 +507,8 @@ class Registry:
             raise
         strategy.bump_generation(res, obj, old)
         md["resourceVersion"] = old_md["resourceVersion"]
-        if md.get("managedFields") is None and "managedFields" in old_md:
-            md["managedFields"] = old_md["managedFields"]
+        if not fields_managed:  # server-side apply has settled them already
+            fieldmanager.track(self, res, old, obj, opts, subresource)
         # a deleting object whose last finalizer went away is gone now
         if old_md.get("deletionTimestamp") and not md.get("finalizers"):
             if opts.dry_run:

@@ -62,17 +62,84 @@ def pod(obj: Obj, old: Obj | None) -> list[FieldError]:
     if rp not in (None, "Always", "OnFailure", "Never"):
         errs.append(FieldError("not_supported", "spec.restartPolicy", rp,
                                supported=["Always", "OnFailure", "Never"]))
-    if old is not None:
-        old_spec = old.get("spec") or {}
-        if old_spec.get("nodeName") and spec.get("nodeName") != old_spec.get("nodeName"):
-            errs.append(FieldError("forbidden", "spec",
-                                   detail="pod updates may not change fields other than "
-                                   "`spec.containers[*].image`,`spec.initContainers[*].image`,"
-                                   "`spec.activeDeadlineSeconds`,`spec.tolerations` (only "
-                                   "additions to existing tolerations),"
-                                   "`spec.terminationGracePeriodSeconds` (allow it to be set to "
-                                   "1 if it was previously negative)"))
+    if old is not None and isinstance(old.get("spec"), dict):
+        errs += _pod_spec_update(spec, old["spec"])
     return errs
+
+
+POD_UPDATABLE = ("`spec.containers[*].image`,`spec.initContainers[*].image`,"
+                 "`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing "
+                 "tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if "
+                 "it was previously negative)")
+
+
+def _pod_spec_update(spec: Obj, old: Obj) -> list[FieldError]:
+    """ValidatePodUpdate: a pod's spec is immutable but for a few fields, which are
+    copied over from the old spec before comparing (the real "munging")."""
+    for key in ("containers", "initContainers"):
+        if len(spec.get(key) or ()) != len(old.get(key) or ()):
+            return [FieldError("forbidden", f"spec.{key}",
+                               detail="pod updates may not add or remove containers")]
+    errs: list[FieldError] = []
+    munged = dict(spec)
+    for key in ("containers", "initContainers"):
+        if spec.get(key):
+            munged[key] = [dict(c, image=o.get("image")) if isinstance(c, dict) and
+                           isinstance(o, dict) else c
+                           for c, o in zip(spec[key], old.get(key) or ())]
+    new_ads, old_ads = spec.get("activeDeadlineSeconds"), old.get("activeDeadlineSeconds")
+    if new_ads is not None:
+        if isinstance(old_ads, int) and isinstance(new_ads, int) and new_ads > old_ads:
+            return [FieldError("invalid", "spec.activeDeadlineSeconds", new_ads,
+                               "must be less than or equal to previous value")]
+    elif old_ads is not None:
+        errs.append(FieldError("invalid", "spec.activeDeadlineSeconds", None,
+                               "must not update from a positive integer to nil value"))
+    _copy(munged, old, "activeDeadlineSeconds")
+    if (old.get("terminationGracePeriodSeconds") or 0) < 0 and \
+            spec.get("terminationGracePeriodSeconds") == 1:
+        _copy(munged, old, "terminationGracePeriodSeconds")
+    # tolerations: existing ones stay (only tolerationSeconds may change), new ones may be added
+    new_tol = [_no_seconds(t) for t in spec.get("tolerations") or ()]
+    for i, t in enumerate(old.get("tolerations") or ()):
+        if _no_seconds(t) not in new_tol:
+            errs.append(FieldError("forbidden", f"spec.tolerations[{i}]",
+                                   detail="existing toleration can not be modified except its "
+                                   "tolerationSeconds"))
+    _copy(munged, old, "tolerations")
+    # scheduling gates may only be removed; while gated, node selection may be added to
+    gates = [g.get("name") for g in old.get("schedulingGates") or () if isinstance(g, dict)]
+    for i, g in enumerate(spec.get("schedulingGates") or ()):
+        if isinstance(g, dict) and g.get("name") not in gates:
+            errs.append(FieldError("forbidden", f"spec.schedulingGates[{i}]",
+                                   detail="only deletion is allowed, but found new scheduling "
+                                   f"gate '{g.get('name')}'"))
+    _copy(munged, old, "schedulingGates")
+    if gates:
+        _copy(munged, old, "nodeSelector")
+        _copy(munged, old, "affinity")
+    _copy(munged, old, "ephemeralContainers")  # written through their own subresource
+    if _set_fields(munged) != _set_fields(old):
+        errs.append(FieldError("forbidden", "spec",
+                               detail=f"pod updates may not change fields other than "
+                               f"{POD_UPDATABLE}"))
+    return errs
+
+
+def _set_fields(spec: Obj) -> Obj:
+    """Empty and unset compare equal, as they do once Go drops ``omitempty`` fields."""
+    return {k: v for k, v in spec.items() if v not in (None, [], {})}
+
+
+def _copy(dst: Obj, src: Obj, key: str) -> None:
+    if key in src:
+        dst[key] = src[key]
+    else:
+        dst.pop(key, None)
+
+
+def _no_seconds(t: Any) -> Any:
+    return {k: v for k, v in t.items() if k != "tolerationSeconds"} if isinstance(t, dict) else t
 
 
 def _template(obj: Obj, kind_path: str = "spec") -> list[FieldError]:

@@ -8,6 +8,7 @@ runs are deterministic. Objects are the stored dicts (shared, never mutated).
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -31,12 +32,12 @@ class Informer:
     def get(self, namespace: str, name: str) -> Obj | None:
         return self._store.objects.get((namespace if self.res.namespaced else "", name))
 
-    def list(self, namespace: str | None = None) -> list[Obj]:
+    def list(self, namespace: str | None = None) -> builtins.list[Obj]:
         if namespace is not None and self.res.namespaced:
             return list(self._store.by_namespace.get(namespace, {}).values())
         return list(self._store.objects.values())
 
-    def by_label(self, key: str, value: str) -> list[Obj]:
+    def by_label(self, key: str, value: str) -> builtins.list[Obj]:
         objs = self._store.objects
         return [objs[k] for k in self._store.by_label.get((key, value), ())]
 
@@ -48,7 +49,7 @@ class Informer:
                 idx.setdefault(v, set()).add(k)
         self._indexes[name] = idx
 
-    def by_index(self, name: str, value: str) -> list[Obj]:
+    def by_index(self, name: str, value: str) -> builtins.list[Obj]:
         objs = self._store.objects
         return [objs[k] for k in sorted(self._indexes[name].get(value, ())) if k in objs]
 

@@ -287,6 +287,9 @@ class ClusterCache:
     def has_nominated(self) -> bool:
         return bool(self._nominated)
 
+    def nominated_node_names(self) -> set[str]:
+        return set(self._nominated)
+
     # --- aggregates ----------------------------------------------------------------------------
 
     def pod_counts(self, terms: aggregates.QueryTerms, topology_key: str | None,

@@ -21,15 +21,16 @@ Plugin protocol (all methods optional except ``NAME``; see ``plugins/``)::
 
     NAME: str
     pre_filter(state, pod) -> Status | PreFilterResult | None
-    filter(state, pod, node) -> Status | None            # None means the node fits
+    filter(state, pod, nodes) -> list[Status | None] | None   # None: every node fits
     add_pod(state, pod, other, node) / remove_pod(...)    # PreFilterExtensions
     pre_score(state, pod, nodes) -> Status | None
     score(state, pod, nodes) -> list[int]                 # one call for all feasible nodes
     normalize_score(state, pod, nodes, scores) -> list[int]
 
-Score takes the whole feasible list at once (kube-scheduler calls it per node in
-parallel); in Python one call with a list comprehension is what makes 5,000-node
-clusters affordable.
+Filter and Score take a list of nodes (kube-scheduler calls them per node, in
+parallel goroutines); in Python one call with a list comprehension per plugin is
+what makes 5,000-node clusters affordable. A Filter result holds, per node, None
+(fits) or the rejecting Status.
 
 Neighbours: ``cache`` (the snapshot), ``plugins`` (the rules), ``preemption``
 (PostFilter, uses ``run_filters`` and the returned cycle state), ``messages``.
@@ -53,7 +54,7 @@ MIN_FEASIBLE_NODES_TO_FIND = 100
 MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5
 MAX_NODE_SCORE = 100
 
-FilterFn = Callable[[CycleState, PodInfo, NodeInfo], "Status | None"]
+FilterFn = Callable[[CycleState, PodInfo, "list[NodeInfo]"], "list[Status | None] | None"]
 
 
 @dataclasses.dataclass
@@ -166,21 +167,21 @@ class Framework:
         nodes = all_nodes
         if names is not None:
             nodes = [ni for n in sorted(names) if (ni := cache.get_node(n)) is not None]
-        feasible, statuses, error = self._find_feasible(state, p, nodes, num_all)
-        result.statuses = statuses
+        feasible, statuses, error, reordered = self._find_feasible(state, p, nodes, num_all)
         result.evaluated = len(feasible) + len(statuses)
         result.feasible = len(feasible)
+        if error is None and not feasible and reordered:
+            statuses, error = self._exact_statuses(state, p, statuses)
+        result.statuses = statuses
         if error is not None:
             result.error = error.message
             return result
-        for st in statuses.values():
-            result.unschedulable_plugins.add(st.plugin)
-        if names is not None and len(nodes) < num_all:
-            absent = unresolvable(f"node(s) didn't satisfy plugin(s) [{' '.join(narrowed_by)}]")
-            if not feasible:
+        if not feasible:
+            result.unschedulable_plugins = {st.plugin for st in statuses.values()}
+            if names is not None and len(nodes) < num_all:
+                absent = unresolvable(f"node(s) didn't satisfy plugin(s) [{' '.join(narrowed_by)}]")
                 for ni in all_nodes:
                     statuses.setdefault(ni.name, absent)
-        if not feasible:
             return result
         if len(feasible) == 1:
             result.node = feasible[0].name
@@ -224,40 +225,112 @@ class Framework:
         return None, names, sorted(narrowed_by)
 
     def _find_feasible(self, state: CycleState, p: PodInfo, nodes: list[NodeInfo], num_all: int
-                       ) -> tuple[list[NodeInfo], dict[str, Status], Status | None]:
+                       ) -> tuple[list[NodeInfo], dict[str, Status], Status | None, bool]:
+        """Walk ``nodes`` from the rotating start until enough fit (``findNodesThatPassFilters``).
+
+        Returns (feasible, statuses of rejected nodes, error, reordered).
+
+        Nodes go through the filters a chunk at a time (each plugin sees the chunk's
+        survivors in one call); the result is cut exactly where a node-by-node walk
+        would have stopped, so the feasible nodes and the next start index are the
+        same. Whether a node fits does not depend on the order of the filters, so
+        the most selective ones for this pod run first; the rejecting status is then
+        not necessarily the first plugin's in profile order (``reordered``) —
+        ``schedule`` recomputes it when no node fits and the statuses are reported.
+        """
         n = len(nodes)
         if not n:
-            return [], {}, None
+            return [], {}, None, False
         to_find = num_feasible_nodes_to_find(self.profile.percentage_of_nodes_to_score, n)
         start = self.next_start_node_index % n
         order = nodes[start:] + nodes[:start] if start else nodes
         skip = state.skip_filter
-        filters = [f for name, f in self._filter if name not in skip]
-        nominated = self.cache.has_nominated
+        filters = [(name, f) for name, f in self._filter if name not in skip]
+        rejects = dict.fromkeys((name for name, _ in filters), 0)
+        reordered = False
+        special = self.cache.nominated_node_names() if self.cache.has_nominated else None
         feasible: list[NodeInfo] = []
         statuses: dict[str, Status] = {}
-        error: Status | None = None
-        for ni in order:
-            if nominated and self.cache.nominated_pods(ni.name):
-                st = self.run_filters(state, p, ni)
-            else:
-                st = None
-                for f in filters:
-                    st = f(state, p, ni)
+        pos = 0
+        rate = 1.0  # share of nodes that passed so far, sizes the next chunk
+        while pos < n and len(feasible) < to_find:
+            need = to_find - len(feasible)
+            size = min(n - pos, max(int(need / rate * 1.1) + 1, 64))
+            chunk = order[pos:pos + size]
+            alive = chunk
+            rejected: dict[str, Status] = {}
+            for name, f in filters:
+                res = f(state, p, alive)
+                if res is None or not any(res):  # every node passed
+                    continue
+                survivors = [ni for ni, st in zip(alive, res, strict=True) if st is None]
+                rejects[name] += len(alive) - len(survivors)
+                for ni, st in zip(alive, res, strict=True):
                     if st is not None:
-                        break
-            if st is None:
-                feasible.append(ni)
-                if len(feasible) >= to_find:
+                        rejected[ni.name] = st
+                alive = survivors
+                if not alive:
                     break
-            elif st.code == Code.ERROR:
-                error = st
+            if special:
+                alive, rejected = self._recheck_nominated(state, p, chunk, alive, rejected, special)
+            for st in rejected.values():
+                if st.code == Code.ERROR:
+                    return feasible, statuses, st, reordered
+            if len(alive) > need:  # stop right after the node that completes the set
+                cut = chunk.index(alive[need - 1]) + 1
+                feasible.extend(alive[:need])
+                statuses.update((ni.name, rejected[ni.name]) for ni in chunk[:cut]
+                                if ni.name in rejected)
+                pos += cut
                 break
-            else:
-                statuses[ni.name] = st
-        self.next_start_node_index = (self.next_start_node_index + len(feasible) + len(statuses)) \
-            % num_all
-        return feasible, statuses, error
+            feasible.extend(alive)
+            statuses.update(rejected)
+            pos += len(chunk)
+            rate = max(len(feasible) / pos, 0.02)
+            if rejected:  # most selective filters first for the rest of the walk
+                by_rejects = sorted(filters, key=lambda nf: -rejects[nf[0]])
+                reordered = reordered or by_rejects != filters
+                filters = by_rejects
+        self.next_start_node_index = (self.next_start_node_index + pos) % num_all
+        return feasible, statuses, None, reordered
+
+    def _exact_statuses(self, state: CycleState, p: PodInfo, statuses: dict[str, Status]
+                        ) -> tuple[dict[str, Status], Status | None]:
+        """Each rejected node's status from the first rejecting filter in profile order."""
+        cache = self.cache
+        special = cache.nominated_node_names() if cache.has_nominated else set()
+        out = {name: st for name, st in statuses.items() if name in special}
+        alive = [ni for name in statuses if name not in special
+                 and (ni := cache.get_node(name)) is not None]
+        for name, f in self._filter:
+            if name in state.skip_filter or not alive:
+                continue
+            res = f(state, p, alive)
+            if res is None or not any(res):
+                continue
+            survivors = []
+            for ni, st in zip(alive, res, strict=True):
+                if st is None:
+                    survivors.append(ni)
+                else:
+                    if st.code == Code.ERROR:
+                        return out, st
+                    out[ni.name] = st
+            alive = survivors
+        return out, None
+
+    def _recheck_nominated(self, state: CycleState, p: PodInfo, chunk: list[NodeInfo],
+                           alive: list[NodeInfo], rejected: dict[str, Status], special: set[str]
+                           ) -> tuple[list[NodeInfo], dict[str, Status]]:
+        """Nodes with nominated pods are judged with those pods counted on them."""
+        redo = {ni.name: self.run_filters(state, p, ni) for ni in chunk if ni.name in special}
+        if not redo:
+            return alive, rejected
+        for name, st in redo.items():
+            rejected.pop(name, None)
+            if st is not None:
+                rejected[name] = st
+        return [ni for ni in chunk if ni.name not in rejected], rejected
 
     def _prioritize(self, state: CycleState, p: PodInfo, nodes: list[NodeInfo]
                     ) -> list[int] | Status:
@@ -310,11 +383,13 @@ class Framework:
     def run_filter_plugins(self, state: CycleState, p: PodInfo, ni: NodeInfo) -> Status | None:
         """Every enabled, non-skipped Filter on one node; the first rejection."""
         skip = state.skip_filter
+        one = [ni]
         for name, f in self._filter:
             if name in skip:
                 continue
-            st = f(state, p, ni)
-            if st is not None:
+            res = f(state, p, one)
+            if res is not None and res[0] is not None:
+                st: Status = res[0]
                 if not st.plugin:
                     st.plugin = name
                 return st

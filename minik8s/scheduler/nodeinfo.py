@@ -26,6 +26,7 @@ class NodeInfo:
     """
 
     __slots__ = ("alloc_cpu", "alloc_eph", "alloc_mem", "alloc_pods", "alloc_scalars",
+                 "free_cpu", "free_eph", "free_mem", "free_pods",
                  "hard_taints", "labels", "name", "node", "nz_cpu", "nz_mem", "pods",
                  "ports", "ports_any_ip", "prefer_taints", "req_cpu", "req_eph", "req_mem",
                  "req_scalars", "taints", "unschedulable")
@@ -43,6 +44,8 @@ class NodeInfo:
         self.req_cpu = self.req_mem = self.req_eph = 0
         self.req_scalars: dict[str, int] = {}
         self.nz_cpu = self.nz_mem = 0
+        # allocatable minus requested (and pods left), what Filter compares against
+        self.free_cpu = self.free_mem = self.free_eph = self.free_pods = 0
         self.pods: dict[str, PodInfo] = {}
         self.ports: dict[tuple[str, str, int], int] = {}  # (ip, protocol, port) -> users
         self.ports_any_ip: dict[tuple[str, int], int] = {}  # (protocol, port) -> users, any ip
@@ -76,16 +79,28 @@ class NodeInfo:
                 scalars[rname] = quantity.value(q)
         self.alloc_cpu, self.alloc_mem, self.alloc_eph, self.alloc_pods = cpu, mem, eph, pods
         self.alloc_scalars = scalars
+        self._refresh_free()
+
+    def _refresh_free(self) -> None:
+        self.free_cpu = self.alloc_cpu - self.req_cpu
+        self.free_mem = self.alloc_mem - self.req_mem
+        self.free_eph = self.alloc_eph - self.req_eph
+        self.free_pods = self.alloc_pods - len(self.pods)
 
     def add_pod(self, p: PodInfo) -> None:
+        old = self.pods.pop(p.key, None)
+        if old is not None:
+            self._account(old, -1)
         self.pods[p.key] = p
         self._account(p, 1)
+        self._refresh_free()
 
     def remove_pod(self, p: PodInfo) -> bool:
         old = self.pods.pop(p.key, None)
         if old is None:
             return False
         self._account(old, -1)
+        self._refresh_free()
         return True
 
     def _account(self, p: PodInfo, sign: int) -> None:

@@ -67,10 +67,18 @@ def compile_term(term: Mapping[str, Any] | None) -> TermMatcher:
     return match
 
 
+def _label_requirements(term: Mapping[str, Any] | None) -> list[selectors.Requirement] | None:
+    """A term's requirements when it only looks at labels; None if it has matchFields."""
+    if term and term.get("matchFields"):
+        return None
+    return [(str(e.get("key") or ""), _OPS.get(e.get("operator") or "", "?"),
+             tuple(e.get("values") or ())) for e in (term or {}).get("matchExpressions") or ()]
+
+
 class RequiredNodeAffinity:
     """``nodeaffinity.GetRequiredNodeAffinity(pod)``: nodeSelector AND (required terms ORed)."""
 
-    __slots__ = ("_labels", "_terms", "empty")
+    __slots__ = ("_by_labels", "_labels", "_terms", "empty")
 
     def __init__(self, spec: Mapping[str, Any]) -> None:
         node_selector = spec.get("nodeSelector") or {}
@@ -78,9 +86,39 @@ class RequiredNodeAffinity:
         required = (((spec.get("affinity") or {}).get("nodeAffinity") or {})
                     .get("requiredDuringSchedulingIgnoredDuringExecution"))
         self._terms: tuple[TermMatcher, ...] | None = None
+        raw_terms = None
         if required is not None:
-            self._terms = tuple(compile_term(t) for t in required.get("nodeSelectorTerms") or ())
+            raw_terms = required.get("nodeSelectorTerms") or []
+            self._terms = tuple(compile_term(t) for t in raw_terms)
         self.empty = not self._labels and self._terms is None
+        self._by_labels = self._compile_by_labels(raw_terms)
+
+    def _compile_by_labels(self, raw_terms: list[Any] | None
+                           ) -> Callable[[Mapping[str, str]], bool] | None:
+        """The whole affinity as one label matcher, when no term looks at node names."""
+        base = [(k, selectors.EQUALS, (v,)) for k, v in self._labels]
+        sels = []
+        for t in raw_terms if raw_terms is not None else [None]:
+            reqs = _label_requirements(t)
+            if reqs is None:
+                return None
+            if t is not None and not reqs:
+                continue  # an empty term matches nothing
+            try:
+                sels.append(selectors.LabelSelector.from_requirements(base + reqs))
+            except selectors.SelectorError:
+                if not base:
+                    continue  # an unparsable term is skipped
+                return None
+        if not sels:
+            return lambda labels: False
+        if len(sels) == 1:
+            return sels[0].matches
+        return lambda labels: any(s.matches(labels) for s in sels)
+
+    def label_matcher(self) -> Callable[[Mapping[str, str]], bool] | None:
+        """``matches`` as a function of the node labels only (None when names matter)."""
+        return self._by_labels
 
     def matches(self, name: str, labels: Mapping[str, str]) -> bool:
         for k, v in self._labels:

@@ -214,7 +214,7 @@ class PodInfo:
         self.priority = int(spec.get("priority") or 0)
         self.preemption_policy = str(spec.get("preemptionPolicy") or "PreemptLowerPriority")
         self.terminating = bool(meta.get("deletionTimestamp"))
-        self.start_time = str(status.get("startTime") or meta.get("creationTimestamp") or "")
+        self.start_time = str(status.get("startTime") or "")  # "" = not started: latest
         reqs = pod_requests(spec)
         self.cpu = reqs.pop("cpu", 0)
         self.mem = reqs.pop("memory", 0)

@@ -72,7 +72,14 @@ def milli_value(q: Any) -> int:
 
 def amount(resource_name: str, q: Any) -> int:
     """The integer the scheduler keeps for ``resource_name``: millicores for cpu."""
+    if isinstance(q, str):
+        return _amount_str(resource_name == "cpu", q)
     return milli_value(q) if resource_name == "cpu" else value(q)
+
+
+@functools.lru_cache(maxsize=4096)
+def _amount_str(milli: bool, q: str) -> int:
+    return milli_value(q) if milli else value(q)
 
 
 def is_scalar_resource(name: str) -> bool:

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from minik8s.api import errors
 from minik8s.api.resources import Resource
+from minik8s.registry import strategy
 from minik8s.registry.registry import Context, ListResult, Registry, WriteOptions
 from minik8s.server import negotiation as neg
 from minik8s.server import tables, watchstream
@@ -145,7 +146,13 @@ class RestHandler:
                 f"[{' '.join(str(c) for c in containers)}]")
         text = ""
         if self.reg.pod_logs is not None:
-            text = self.reg.pod_logs(ns, name, container or (containers[0] if containers else None))
+            q = request.query
+            text = self.reg.pod_logs(ns, name, container or (containers[0] if containers else None),
+                                     previous=_query_bool(q, "previous"),
+                                     tail_lines=_int_param(q, "tailLines"),
+                                     timestamps=_query_bool(q, "timestamps"),
+                                     since_seconds=_int_param(q, "sinceSeconds"),
+                                     limit_bytes=_int_param(q, "limitBytes"))
         return web.Response(text=text, content_type="text/plain")
 
     def _list(self, request: web.Request, res: Resource, t: Target) -> web.Response:
@@ -304,6 +311,13 @@ class RestHandler:
                                       "metadata": {"resourceVersion": str(self.reg.store.revision)},
                                       "items": items})
         obj = self.reg.delete(res, ns, t.name, options, dry, t.version)
+        md = obj["metadata"]
+        if not md.get("deletionTimestamp") and res.key not in strategy.RETURN_DELETED_OBJECT:
+            # gone now (not waiting for finalizers or a kubelet): the real storage answers
+            # a Status so clients can tell the two apart
+            return neg.json_response(_status_ok({"name": md.get("name", t.name),
+                                                 "group": res.group, "kind": res.plural,
+                                                 "uid": md.get("uid", "")}))
         return self._respond_obj(request, res, obj)
 
 

@@ -10,14 +10,16 @@ DNS on another, and default to the virtual clock.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import pathlib
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import yaml
@@ -75,13 +77,35 @@ class _Common:
 
     def _apply_now(self, manifest: Any, namespace: str) -> list[Obj]:
         out = []
+        client = self.cluster.client  # runs on the cluster's loop (TestCluster._run)
         for doc in load_manifests(manifest):
             md = doc.setdefault("metadata", {})
-            res = self.client.resource(doc["apiVersion"], doc["kind"])
+            res = client.resource(doc["apiVersion"], doc["kind"])
             if res.namespaced:
                 md.setdefault("namespace", namespace)
-            out.append(self.client.apply(doc, manager=TEST_MANAGER, force=True))
+            out.append(client.apply(doc, manager=TEST_MANAGER, force=True))
         return out
+
+    @contextlib.contextmanager
+    def as_current_kubeconfig(self) -> Iterator[str]:
+        """Point ``$KUBECONFIG`` (and an already imported ``kubernetes`` client's default
+        location, which it reads once at import) at this cluster, for code under test that
+        loads "the" kubeconfig itself — operators, CLIs."""
+        old_env = os.environ.get("KUBECONFIG")
+        os.environ["KUBECONFIG"] = self.kubeconfig_path
+        kc = sys.modules.get("kubernetes.config.kube_config")
+        old_default = getattr(kc, "KUBE_CONFIG_DEFAULT_LOCATION", None)
+        if kc is not None:
+            kc.KUBE_CONFIG_DEFAULT_LOCATION = self.kubeconfig_path  # type: ignore[attr-defined]
+        try:
+            yield self.kubeconfig_path
+        finally:
+            if old_env is None:
+                os.environ.pop("KUBECONFIG", None)
+            else:
+                os.environ["KUBECONFIG"] = old_env
+            if kc is not None:
+                kc.KUBE_CONFIG_DEFAULT_LOCATION = old_default  # type: ignore[attr-defined]
 
     def kubectl(self, *args: str, input: str | None = None, check: bool = True,
                 version: str | None = None, timeout: float = 60) -> str:
@@ -129,10 +153,33 @@ class _Common:
         return "\n".join(lines)
 
 
+class _ThreadSafeClient:
+    """The in-process client, with every call run on the cluster's own loop thread."""
+
+    def __init__(self, owner: "TestCluster") -> None:
+        self._owner = owner
+
+    def __getattr__(self, name: str) -> Any:
+        target = getattr(self._owner.cluster.client, name)
+        if not callable(target):
+            return target
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return self._owner._run(lambda: target(*args, **kwargs))
+        return call
+
+
 class TestCluster(_Common):
-    """A cluster on a background thread: synchronous methods, usable from any test."""
+    """A cluster on a background thread: synchronous methods, usable from any test.
+
+    ``client`` calls run on the cluster's loop thread, so tests (and threads they
+    start) can use it while HTTP clients and controllers work concurrently."""
 
     __test__ = False  # not a test class
+
+    @property
+    def client(self) -> Any:
+        return _ThreadSafeClient(self)
 
     def __init__(self, config: ClusterConfig | None = None, *, clock: str = "virtual",
                  snapshot: Snapshot | None = None) -> None:

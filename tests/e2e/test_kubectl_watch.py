@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from conftest import KUBECTL_DIR
-from e2e_support import EDGE_VERSIONS, LineReader, make_pod
+from e2e_support import EDGE_VERSIONS, LineReader, eventually, make_pod
 
 pytestmark = [pytest.mark.kubectl, pytest.mark.parametrize("version", EDGE_VERSIONS)]
 
@@ -83,12 +83,20 @@ def test_get_watch_json_streams_objects(served: Any, version: str) -> None:
     assert event["object"]["kind"] == "Pod" and event["object"]["metadata"]["name"] == "p1"
 
 
+def watchers(served: Any, key: str) -> int:
+    return int(served.run(lambda: len(served.cluster.store.resource(key).watchers)))
+
+
 def test_get_watch_single_object_by_name(served: Any, version: str) -> None:
     served.run(served.client.create, make_pod("p1"))
     served.run(served.client.create, make_pod("other"))
+    before = watchers(served, "pods")
     w = start(served, version, "get", "pod", "p1", "-w", "--output-watch-events")
     try:
         w.wait_for(lambda lines: len(lines) >= 2)
+        # kubectl GETs the object, prints it, then watches from resourceVersion=0 ("now"):
+        # a change made before the watch is registered is (by design) never printed
+        eventually(lambda: watchers(served, "pods") > before)
         served.run(lambda: served.client.patch("v1", "Pod", "other",
                                                {"metadata": {"labels": {"a": "b"}}}, "default"))
         served.run(lambda: served.client.patch("v1", "Pod", "p1",
@@ -97,3 +105,21 @@ def test_get_watch_single_object_by_name(served: Any, version: str) -> None:
     finally:
         w.stop()
     assert all(x.split()[1] == "p1" for x in lines[1:])  # the other pod never shows up
+
+
+def test_get_watch_with_selector_sees_objects_enter_and_leave(served: Any, version: str) -> None:
+    c = served.client
+    served.run(c.create, make_pod("in", labels={"app": "x"}))
+    served.run(c.create, make_pod("out", labels={"app": "y"}))
+    w = start(served, version, "get", "pods", "-l", "app=x", "-w", "--output-watch-events")
+    try:
+        w.wait_for(lambda lines: len(lines) >= 2)
+        served.run(lambda: c.patch("v1", "Pod", "out", {"metadata": {"labels": {"app": "x"}}},
+                                   "default"))
+        served.run(lambda: c.patch("v1", "Pod", "in", {"metadata": {"labels": {"app": "z"}}},
+                                   "default"))
+        lines = w.wait_for(lambda lines: len(lines) >= 4)
+    finally:
+        w.stop()
+    assert [x.split()[:2] for x in lines[1:4]] == [["ADDED", "in"], ["ADDED", "out"],
+                                                  ["DELETED", "in"]]

@@ -187,7 +187,29 @@ def test_server_side_apply(served: Any, tmp_path: Path, version: str) -> None:
     f = write_manifest(tmp_path, "cm.yaml", cm)
     p = served.kubectl("apply", "--server-side", "-f", f, version=version)
     assert p.stdout.strip() == "configmap/cfg serverside-applied"
-    assert get(served, "v1", "ConfigMap", "cfg")["data"] == {"a": "2", "b": "3"}
+    live = get(served, "v1", "ConfigMap", "cfg")
+    assert live["data"] == {"a": "2", "b": "3"}
+    managers = {(m["manager"], m["operation"]) for m in live["metadata"]["managedFields"]}
+    assert ("kubectl", "Apply") in managers
+
+
+@edge
+def test_server_side_apply_conflict_and_force(served: Any, tmp_path: Path, version: str) -> None:
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cfg"},
+          "data": {"a": "1"}}
+    f = write_manifest(tmp_path, "cm.yaml", cm)
+    served.kubectl("apply", "--server-side", "-f", f, "--field-manager=alice", version=version)
+    cm["data"] = {"a": "2"}
+    f = write_manifest(tmp_path, "cm.yaml", cm)
+    p = served.kubectl("apply", "--server-side", "-f", f, "--field-manager=bob",
+                       version=version, check=False)
+    assert p.returncode == 1
+    assert p.stderr.startswith('error: Apply failed with 1 conflict: conflict with "alice": .data.a')
+    assert "--force-conflicts" in p.stderr
+    p = served.kubectl("apply", "--server-side", "--force-conflicts", "-f", f,
+                       "--field-manager=bob", version=version)
+    assert p.stdout.strip() == "configmap/cfg serverside-applied"
+    assert get(served, "v1", "ConfigMap", "cfg")["data"] == {"a": "2"}
 
 
 @edge
@@ -302,6 +324,34 @@ def test_patch_missing_object(served: Any, version: str) -> None:
     p = served.kubectl("patch", "pod", "nope", "-p", "{}", version=version, check=False)
     assert p.returncode == 1
     assert p.stderr.strip() == 'Error from server (NotFound): pods "nope" not found'
+
+
+@edge
+def test_pod_spec_is_immutable_except_images(served: Any, version: str) -> None:
+    served.run(served.client.create, make_pod("web-0"))
+    p = served.kubectl("patch", "pod", "web-0", "-p",
+                       '{"spec":{"containers":[{"name":"c","image":"nginx:1.27"}]}}',
+                       version=version)
+    assert p.stdout.strip() == "pod/web-0 patched"
+    p = served.kubectl("patch", "pod", "web-0", "-p",
+                       '{"spec":{"containers":[{"name":"c","env":[{"name":"A","value":"1"}]}]}}',
+                       version=version, check=False)
+    assert p.returncode == 1
+    assert p.stderr.startswith(
+        'The Pod "web-0" is invalid: spec: Forbidden: pod updates may not change fields other '
+        "than `spec.containers[*].image`,`spec.initContainers[*].image`,"
+        "`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing "
+        "tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was "
+        "previously negative)")
+    p = served.kubectl("patch", "pod", "web-0", "--type", "json", "-p",
+                       '[{"op":"add","path":"/spec/containers/-","value":{"name":"d",'
+                       '"image":"busybox"}}]', version=version, check=False)
+    assert p.returncode == 1
+    assert p.stderr.strip() == ('The Pod "web-0" is invalid: spec.containers: Forbidden: pod '
+                                "updates may not add or remove containers")
+    pod = get(served, "v1", "Pod", "web-0")
+    assert [(c["name"], c["image"], c.get("env")) for c in pod["spec"]["containers"]] == \
+        [("c", "nginx:1.27", None)]
 
 
 # ------------------------------------------------------------------ scale / replace

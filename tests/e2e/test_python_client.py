@@ -65,7 +65,7 @@ def test_pod_create_list_read_patch_delete(served: Any, core: Any) -> None:
     assert [c.image for c in patched.spec.containers] == ["nginx:1.27"]
     assert int(patched.metadata.resource_version) > int(created.metadata.resource_version)
 
-    deleted = core.delete_namespaced_pod("p1", "default")
+    deleted = core.delete_namespaced_pod("p1", "default", grace_period_seconds=0)
     assert deleted.metadata.name == "p1"  # pods answer with the deleted object
     assert core.list_namespaced_pod("default").items == []
 
@@ -117,7 +117,7 @@ def test_immediate_delete_answers_a_success_status(served: Any, core: Any, apps:
     svc = core.create_namespaced_service("default", {
         "metadata": {"name": "svc"}, "spec": {"ports": [{"port": 80}]}})
     out = core.delete_namespaced_service("svc", "default")
-    assert out["kind"] == "Service" and out["metadata"]["uid"] == svc.metadata.uid
+    assert isinstance(out, k8s.V1Service) and out.metadata.uid == svc.metadata.uid
 
 
 # ------------------------------------------------------------------ watch

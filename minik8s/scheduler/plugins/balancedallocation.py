@@ -53,16 +53,12 @@ class NodeResourcesBalancedAllocation:
     def score(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo]) -> list[int]:
         if self.resources == DEFAULT_RESOURCES:
             pc, pm = pod.cpu, pod.mem
-            out = []
-            for ni in nodes:
-                ac, am = ni.alloc_cpu, ni.alloc_mem
-                if ac and am:
-                    fc = min((ni.req_cpu + pc) / ac, 1.0)
-                    fm = min((ni.req_mem + pm) / am, 1.0)
-                    out.append(int((1 - abs((fc - fm) / 2)) * MAX_NODE_SCORE))
-                else:
-                    out.append(self._score(pod, ni))
-            return out
+            try:  # cpu and memory fractions, each capped at 1; std of two = half their gap
+                return [int((1 - abs(((fc if (fc := (ni.req_cpu + pc) / ni.alloc_cpu) < 1.0 else 1.0)
+                                      - (fm if (fm := (ni.req_mem + pm) / ni.alloc_mem) < 1.0
+                                         else 1.0)) / 2)) * MAX_NODE_SCORE) for ni in nodes]
+            except ZeroDivisionError:
+                pass
         return [self._score(pod, ni) for ni in nodes]
 
     def _score(self, pod: PodInfo, ni: NodeInfo) -> int:

@@ -54,13 +54,16 @@ class NodeAffinity:
             return unresolvable(ERR_REASON_CONFLICT, plugin=NAME)
         return PreFilterResult(names)
 
-    def filter(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> Status | None:
-        if self._added is not None and not self._added.matches(node.name, node.labels):
-            return _REJECT_ENFORCED
+    def filter(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo]
+               ) -> list[Status | None] | None:
         required: nodeselector.RequiredNodeAffinity = state.data[PRE_FILTER_KEY]
-        if required.matches(node.name, node.labels):
-            return None
-        return _REJECT
+        added = self._added
+        if added is None:
+            by_labels = required.label_matcher()
+            if by_labels is not None:
+                return [None if by_labels(ni.labels) else _REJECT for ni in nodes]
+        return [_REJECT_ENFORCED if added is not None and not added.matches(ni.name, ni.labels)
+                else None if required.matches(ni.name, ni.labels) else _REJECT for ni in nodes]
 
     def pre_score(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo]) -> Status | None:
         raw = (((pod.spec.get("affinity") or {}).get("nodeAffinity") or {})

@@ -26,7 +26,9 @@ class NodeName:
     def pre_filter(self, state: CycleState, pod: PodInfo) -> Status | None:
         return None if pod.node_name else SKIP
 
-    def filter(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> Status | None:
-        if not pod.node_name or pod.node_name == node.name:
+    def filter(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo]
+               ) -> list[Status | None] | None:
+        want = pod.node_name
+        if not want:
             return None
-        return _REJECT
+        return [None if ni.name == want else _REJECT for ni in nodes]

@@ -26,9 +26,8 @@ class NodePorts:
     def pre_filter(self, state: CycleState, pod: PodInfo) -> Status | None:
         return None if pod.host_ports else SKIP
 
-    def filter(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> Status | None:
-        if node.ports:
-            for ip, proto, port in pod.host_ports:
-                if node.port_conflict(ip, proto, port):
-                    return _REJECT
-        return None
+    def filter(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo]
+               ) -> list[Status | None] | None:
+        ports = pod.host_ports
+        return [_REJECT if ni.ports and any(ni.port_conflict(*hp) for hp in ports) else None
+                for ni in nodes]

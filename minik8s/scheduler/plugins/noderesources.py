@@ -108,14 +108,23 @@ class NodeResourcesFit:
             out.append((name, v))
         return tuple(out)
 
-    def filter(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> Status | None:
+    def filter(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo]
+               ) -> list[Status | None] | None:
         cpu, mem, eph = pod.cpu, pod.mem, pod.eph
-        if (len(node.pods) < node.alloc_pods
-                and (not cpu or cpu <= node.alloc_cpu - node.req_cpu)
-                and (not mem or mem <= node.alloc_mem - node.req_mem)
-                and (not eph or eph <= node.alloc_eph - node.req_eph)
-                and not pod.scalars):
-            return None
+        check = self._check
+        if pod.scalars or eph:
+            return [check(pod, ni) for ni in nodes]
+        # the common shape inlined: pod count, cpu and memory (a zero request always fits)
+        if cpu and mem:
+            return [None if ni.free_pods > 0 and cpu <= ni.free_cpu and mem <= ni.free_mem
+                    else check(pod, ni) for ni in nodes]
+        return [None if (ni.free_pods > 0 and (not cpu or cpu <= ni.free_cpu)
+                         and (not mem or mem <= ni.free_mem)) else check(pod, ni)
+                for ni in nodes]
+
+    def _check(self, pod: PodInfo, node: NodeInfo) -> Status | None:
+        """``fitsRequest``: every shortage on one node."""
+        cpu, mem, eph = pod.cpu, pod.mem, pod.eph
         reasons: list[str] = []
         if len(node.pods) + 1 > node.alloc_pods:
             reasons.append(ERR_REASON_TOO_MANY_PODS)
@@ -146,13 +155,9 @@ class NodeResourcesFit:
     def _least_cpu_memory(pod: PodInfo, nodes: list[NodeInfo]) -> list[int]:
         """LeastAllocated over cpu and memory with weight 1 each: the default, inlined."""
         pc, pm = pod.nz_cpu, pod.nz_mem
-        out = []
-        for ni in nodes:
-            ac, am = ni.alloc_cpu, ni.alloc_mem
-            if ac and am:
-                rc, rm = ni.nz_cpu + pc, ni.nz_mem + pm
-                out.append(((0 if rc > ac else (ac - rc) * 100 // ac)
-                            + (0 if rm > am else (am - rm) * 100 // am)) // 2)
-            else:
-                out.append(resource_score(pod, ni, DEFAULT_RESOURCES, False))
-        return out
+        try:
+            return [((0 if (rc := ni.nz_cpu + pc) > (ac := ni.alloc_cpu) else (ac - rc) * 100 // ac)
+                     + (0 if (rm := ni.nz_mem + pm) > (am := ni.alloc_mem) else (am - rm) * 100 // am)
+                     ) // 2 for ni in nodes]
+        except ZeroDivisionError:  # a node without cpu or memory: score what it has
+            return [resource_score(pod, ni, DEFAULT_RESOURCES, False) for ni in nodes]

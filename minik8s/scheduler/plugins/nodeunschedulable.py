@@ -25,7 +25,8 @@ class NodeUnschedulable:
     def __init__(self, args: Mapping[str, Any], cache: Any) -> None:
         pass
 
-    def filter(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> Status | None:
-        if not node.unschedulable or tolerated(pod.tolerations, TAINT_UNSCHEDULABLE):
+    def filter(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo]
+               ) -> list[Status | None] | None:
+        if tolerated(pod.tolerations, TAINT_UNSCHEDULABLE):
             return None
-        return _REJECT
+        return [_REJECT if ni.unschedulable else None for ni in nodes]

@@ -39,12 +39,18 @@ class TaintToleration:
     def __init__(self, args: Mapping[str, Any], cache: Any) -> None:
         self._rejections: dict[tuple[str, str], Status] = {}
 
-    def filter(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> Status | None:
-        if not node.hard_taints:
-            return None
-        taint = untolerated_taint(node.hard_taints, pod.tolerations)
-        if taint is None:
-            return None
+    def filter(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo]
+               ) -> list[Status | None] | None:
+        verdicts: dict[tuple[Taint, ...], Status | None] = {}  # nodes often share their taints
+
+        def verdict(taints: tuple[Taint, ...]) -> Status | None:
+            if taints not in verdicts:
+                taint = untolerated_taint(taints, pod.tolerations)
+                verdicts[taints] = None if taint is None else self._rejection(taint)
+            return verdicts[taints]
+        return [verdict(ni.hard_taints) if ni.hard_taints else None for ni in nodes]
+
+    def _rejection(self, taint: Taint) -> Status:
         st = self._rejections.get((taint.key, taint.value))
         if st is None:
             st = unresolvable(ERR_REASON_UNTOLERATED % (taint.key, taint.value), plugin=NAME)

@@ -1,0 +1,453 @@
+"""managedFields: which manager owns which fields, kept on every write.
+
+Role: kube-apiserver's field manager (k8s.io/apimachinery
+``pkg/util/managedfields``) over plain dicts. ``Registry`` calls ``track``
+on every create and update (operation ``Update``); ``registry.apply`` calls
+``apply`` for server-side apply (operation ``Apply``). Field sets and the
+walks over values live in ``registry.fieldpath``.
+
+An Update makes the manager own what it changed (added or modified, never
+``status`` through the main resource nor anything but ``status`` through
+``/status``); whoever owned those fields, or fields it removed, loses
+them. An Apply makes the manager own exactly its configuration, removes
+fields it applied last time and no one owns now, and refuses (409) to
+change a field another manager owns unless forced. Entries are keyed by
+(manager, operation, apiVersion for Update, subresource); an entry's time
+moves only when its manager changed something; at most ten Update entries
+are kept (older ones fold into ``ancient-changes``).
+
+kubectl's client-side to server-side apply migration is honoured as the
+real server does: for manager ``kubectl`` a conflict is forgiven on fields
+whose live value still matches the ``last-applied-configuration``
+annotation, and that annotation is rewritten to the applied configuration.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from minik8s.api import errors
+from minik8s.api.resources import Resource
+from minik8s.registry import fieldpath as fp
+from minik8s.registry import strategy
+
+if TYPE_CHECKING:
+    from minik8s.registry.registry import Registry, WriteOptions
+
+Obj = dict[str, Any]
+Node = fp.Node
+
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+MAX_UPDATE_MANAGERS = 10
+MAX_MANAGER_LENGTH = 128
+#: the manager name kubectl uses for ``apply --server-side``
+KUBECTL_APPLY = "kubectl"
+
+#: never owned: identity and bookkeeping (stripMeta)
+_SKIP_ROOT = frozenset({"apiVersion", "kind"})
+_SKIP_ROOT_STATUS = _SKIP_ROOT | {"status"}
+_SKIP_META = frozenset({"name", "namespace", "creationTimestamp", "selfLink", "uid", "clusterName",
+                        "generation", "managedFields", "resourceVersion"})
+_STRIP: Node = {"f:apiVersion": {}, "f:kind": {},
+                "f:metadata": {".": {}, **{"f:" + k: {} for k in sorted(_SKIP_META)}}}
+
+
+class Entry:
+    """One managedFields entry while it is being worked on."""
+
+    __slots__ = ("api_version", "encoded", "fields", "manager", "operation", "raw", "subresource",
+                 "time")
+
+    def __init__(self, manager: str, operation: str, api_version: str, time: str | None,
+                 subresource: str, fields: Node, raw: Obj | None = None,
+                 encoded: bool = False) -> None:
+        self.manager = manager
+        self.operation = operation
+        self.api_version = api_version
+        self.time = time
+        self.subresource = subresource
+        self.fields = fields
+        #: the stored dict this came from, reused while nothing changes
+        self.raw = raw
+        #: ``fields`` is already in FieldsV1 order (read from storage, unchanged)
+        self.encoded = encoded or raw is not None
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.manager, self.operation,
+                "" if self.operation == "Apply" else self.api_version, self.subresource)
+
+    def identifier(self) -> str:
+        """BuildManagerIdentifier: the JSON the real server keys and sorts managers by."""
+        d: Obj = {"manager": self.manager, "operation": self.operation}
+        if self.operation != "Apply" and self.api_version:
+            d["apiVersion"] = self.api_version
+        if self.subresource:
+            d["subresource"] = self.subresource
+        return json.dumps(d, separators=(",", ":"))
+
+    def describe(self) -> str:
+        """printManager: ``"mgr" with subresource "scale" using apps/v1``."""
+        s = json.dumps(self.manager, ensure_ascii=False)
+        if self.subresource:
+            s += f" with subresource {json.dumps(self.subresource, ensure_ascii=False)}"
+        if self.operation == "Update":
+            s += f" using {self.api_version}"
+        return s
+
+    def encode(self) -> Obj:
+        if self.raw is not None:
+            return self.raw
+        e: Obj = {"manager": self.manager, "operation": self.operation,
+                  "apiVersion": self.api_version}
+        if self.time:
+            e["time"] = self.time
+        e["fieldsType"] = "FieldsV1"
+        e["fieldsV1"] = self.fields if self.encoded else fp.encode(self.fields)
+        if self.subresource:
+            e["subresource"] = self.subresource
+        return e
+
+    def with_fields(self, fields: Node, same_order: bool = False) -> "Entry":
+        """This entry owning ``fields`` (``same_order``: a subset of its fields,
+        as ``difference`` makes, so still in FieldsV1 order if it was)."""
+        if fields is self.fields:
+            return self
+        return Entry(self.manager, self.operation, self.api_version, self.time,
+                      self.subresource, fields, encoded=same_order and self.encoded)
+
+
+def _decode(mf: Any, trusted: bool) -> list[Entry] | None:
+    """Entries of a managedFields list; None if one is malformed (``trusted``:
+    written by us, so FieldsV1 is used as is)."""
+    if not isinstance(mf, list):
+        return None
+    out: dict[tuple[str, str, str, str], Entry] = {}
+    for raw in mf:
+        if not isinstance(raw, dict):
+            return None
+        op = raw.get("operation")
+        av = raw.get("apiVersion")
+        if op not in ("Apply", "Update") or not isinstance(av, str) or not av \
+                or raw.get("fieldsType") != "FieldsV1":
+            return None
+        fields = raw.get("fieldsV1") if trusted else fp.decode(raw.get("fieldsV1") or {})
+        if not isinstance(fields, dict):
+            return None
+        e = Entry(str(raw.get("manager") or ""), op, av, raw.get("time") or None,
+                   str(raw.get("subresource") or ""), fields, raw if trusted else None)
+        out[e.key] = e
+    return list(out.values())
+
+
+def _is_reset(mf: Any) -> bool:
+    """``managedFields: []`` (or one empty entry) in a request clears them."""
+    return isinstance(mf, list) and (not mf or (len(mf) == 1 and mf[0] == {}))
+
+
+def _encode(entries: list[Entry]) -> list[Obj]:
+    # sortEncodedManagedFields: operation, time, manager, apiVersion, subresource
+    entries.sort(key=lambda e: (e.operation, e.time or "", e.manager, e.api_version,
+                                e.subresource))
+    return [e.encode() for e in entries]
+
+
+def _store(md: Obj, entries: list[Entry]) -> None:
+    if entries:
+        md["managedFields"] = _encode(entries)
+    else:
+        md.pop("managedFields", None)
+
+
+def _reset_fields(s: Node, has_status: bool, subresource: str | None) -> Node:
+    """Fields the write may not own: ``status`` through the main resource of a
+    kind with a status subresource, everything but ``status`` through it."""
+    if subresource == "status":
+        st = s.get("f:status")
+        return {"f:status": st} if st is not None else {}
+    if has_status and "f:status" in s:
+        return {k: v for k, v in s.items() if k != "f:status"}
+    return s
+
+
+def _compare(t: fp.Type, old: Obj | None, new: Obj, has_status: bool,
+             subresource: str | None) -> tuple[Node, Node, Node]:
+    """What changed that the write may own (see ``_reset_fields``)."""
+    if subresource == "status":
+        return fp.compare(t, old, new, only="status")
+    return fp.compare(t, old, new, _SKIP_ROOT_STATUS if has_status else _SKIP_ROOT, _SKIP_META)
+
+
+def _cap(entries: list[Entry]) -> list[Entry]:
+    """Fold the oldest Update entries into ``ancient-changes`` beyond ten."""
+    updaters = [e for e in entries if e.operation == "Update"]
+    if len(updaters) <= MAX_UPDATE_MANAGERS:
+        return entries
+    updaters.sort(key=lambda e: (e.time or "", e.identifier()))
+    buckets = {e.api_version: e for e in updaters if e.manager == "ancient-changes"
+               and not e.subresource}
+    first: dict[str, Entry] = {}
+    drop: set[int] = set()
+    length = len(updaters)
+    for e in updaters:
+        if length <= MAX_UPDATE_MANAGERS:
+            break
+        v = e.api_version
+        if v not in first:
+            first[v] = e
+            continue
+        bucket = buckets.get(v)
+        if bucket is e:
+            continue
+        if bucket is None:  # the oldest entry of this version becomes the bucket
+            head = first[v]
+            drop.add(id(head))
+            bucket = buckets[v] = Entry("ancient-changes", "Update", v, head.time, "",
+                                         head.fields)
+            entries.append(bucket)
+        bucket.fields = fp.union(e.fields, bucket.fields)
+        bucket.time = e.time
+        bucket.raw = None
+        drop.add(id(e))
+        length -= 1
+    return [e for e in entries if id(e) not in drop]
+
+
+# --------------------------------------------------------------------------- Update
+
+
+def update_managed_fields(old: Obj | None, new: Obj, *, manager: str, api_version: str, now: str,
+                          meta: fp.Type, subresource: str | None = None,
+                          operation: str = "Update", has_status: bool = False) -> None:
+    """Record an Update by ``manager`` on ``new`` (in place): it owns what it
+    changed from ``old`` (None: a create), others lose what it changed or removed.
+
+    ``new["metadata"]["managedFields"]`` on entry is what the request sent:
+    absent (or for subresources, ignored) means "keep the live ones", ``[]``
+    resets them (the object is then no longer tracked), a valid list replaces them.
+    """
+    if operation != "Update":
+        raise ValueError("update_managed_fields records Update operations; use apply()")
+    md = new.setdefault("metadata", {})
+    live_mf = ((old or {}).get("metadata") or {}).get("managedFields")
+    sent = md.get("managedFields")
+    entries: list[Entry] | None
+    if subresource or sent is None or sent is live_mf:
+        entries = _decode(live_mf, True) if live_mf else []
+    elif _is_reset(sent):
+        entries = []
+    else:
+        entries = _decode(sent, sent == live_mf) if sent else None
+        if not entries:
+            entries = (_decode(live_mf, True) or []) if live_mf else []
+    if not entries and old is not None and (old.get("metadata") or {}).get("uid"):
+        md.pop("managedFields", None)  # an untracked object stays untracked
+        return
+    added, modified, removed = _compare(meta, old, new, has_status, subresource)
+    if not added and not modified and not removed:
+        if entries and live_mf is not None and all(e.raw is not None for e in entries) \
+                and len(entries) == len(live_mf):
+            md["managedFields"] = live_mf
+        else:
+            _store(md, entries)
+        return
+    changed = fp.union(added, modified)
+    lose = fp.union(changed, removed)
+    key = (manager or "unknown", "Update", api_version, subresource or "")
+    current = fp.difference(changed, _STRIP)
+    mine: Entry | None = None
+    kept: list[Entry] = []
+    for e in entries:
+        if e.key == key:
+            mine = e
+            continue
+        e = e.with_fields(fp.difference(e.fields, lose), same_order=True)
+        if e.fields:
+            kept.append(e)
+    if mine is not None and not fp.difference(current, mine.fields) \
+            and not fp.intersection(removed, mine.fields):
+        fields, encoded = mine.fields, mine.encoded  # owns it all already: reuse the encoding
+    elif mine is None:
+        # compare's sets come in FieldsV1 order; a union of two of them may not
+        fields, encoded = current, not added or not modified
+    else:
+        fields, encoded = fp.union(fp.difference(mine.fields, lose), current), False
+    if current:
+        # the scale handler copies entry times from the parent: new ones have none
+        time = (mine.time if mine else None) if subresource == "scale" else now
+        mine = Entry(key[0], "Update", api_version, time, key[3], fields, encoded=encoded)
+    elif mine is not None:
+        mine = mine.with_fields(fields, same_order=True)
+    if mine is not None and mine.fields:
+        kept.append(mine)
+    _store(md, _cap(kept))
+
+
+# --------------------------------------------------------------------------- Apply
+
+
+def apply(live: Obj | None, applied: Obj, *, manager: str, force: bool, api_version: str,
+          now: str, meta: fp.Type, subresource: str | None = None,
+          has_status: bool = False) -> Obj:
+    """Server-side apply of the configuration ``applied`` by ``manager`` onto
+    ``live`` (None: the object does not exist yet). Returns the new object with
+    its managedFields; raises ``errors.Conflict`` listing every field another
+    manager owns with a different value, unless ``force``.
+
+    Both inputs become part of the result: pass copies you own."""
+    if (applied.get("metadata") or {}).get("managedFields") is not None:
+        raise errors.BadRequest("metadata.managedFields must be nil")
+    sub = subresource or ""
+    if live is not None:
+        live_md = live.get("metadata") or {}
+        entries = _decode(live_md.get("managedFields"), True) or []
+        live = {**live, "metadata": {k: v for k, v in live_md.items() if k != "managedFields"}}
+        if not entries:  # fields set before anyone applied belong to "before-first-apply"
+            a, m, _ = _compare(meta, None, live, has_status, subresource)
+            owned = fp.difference(fp.union(a, m), _STRIP)
+            if owned:
+                entries = [Entry("before-first-apply", "Update", api_version, now, sub, owned)]
+    else:
+        entries = []
+    key = (manager, "Apply", "", sub)
+    previous = next((e for e in entries if e.key == key), None)
+    config_set = _reset_fields(fp.field_set(meta, applied), has_status, subresource)
+    mine = Entry(manager, "Apply", api_version, previous.time if previous else None, sub,
+                  config_set)
+    others = [e for e in entries if e.key != key]
+    merged = fp.merge(meta, live if live is not None else fp.MISSING, applied)
+    if previous is not None and fp.difference(previous.fields, config_set):
+        merged = _prune(meta, merged, [mine, *others], previous.fields)
+    added, modified, removed = _compare(meta, live, merged, has_status, subresource)
+    changed = fp.union(added, modified)
+    conflicts = [(e, c) for e in others if (c := fp.intersection(e.fields, changed))]
+    if conflicts and not force:
+        allowed = _allowed_by_last_applied(meta, live) if manager == KUBECTL_APPLY else None
+        if allowed is None or any(not fp.has(allowed, p) for _, c in conflicts
+                                  for p in fp.paths(c)):
+            raise conflict_error([(e, [p for p in fp.paths(c)
+                                       if allowed is None or not fp.has(allowed, p)])
+                                  for e, c in conflicts])
+        force = True
+    if force:
+        lose = {id(e): fp.union(c, removed) for e, c in conflicts}
+    else:
+        lose = {}
+    kept = []
+    for e in others:
+        e = e.with_fields(fp.difference(e.fields, lose.get(id(e), removed)), same_order=True)
+        if e.fields:
+            kept.append(e)
+    mine.fields = fp.difference(mine.fields, _STRIP)
+    if live is None or merged != live:
+        mine.time = now
+    if mine.fields:
+        kept.append(mine)
+    md = merged.setdefault("metadata", {})
+    annotations = md.get("annotations")
+    if manager == KUBECTL_APPLY and isinstance(annotations, dict) and annotations.get(LAST_APPLIED):
+        md["annotations"] = {**annotations, LAST_APPLIED: last_applied(applied)}
+    _store(md, _cap(kept))
+    return merged
+
+
+def _prune(t: fp.Type, merged: Obj, managers: list[Entry], last: Node) -> Obj:
+    """Drop what the applier set last time and no manager owns any more
+    (merge.Updater.prune with addBackOwnedItems and addBackDanglingItems)."""
+    def remove(s: Node) -> Obj:
+        r = fp.remove(t, merged, s)
+        return {} if r is fp.MISSING else r
+
+    def named(s: Node) -> Node:
+        return fp.ensure_named_fields(t, s)
+
+    last_n = named(last)
+    pruned = remove(last_n)
+    managed: Node = {}
+    for e in managers:
+        managed = fp.union(managed, e.fields)
+    merged_n = named(fp.field_set(t, merged))
+    pruned = remove(fp.difference(merged_n, fp.union(named(fp.field_set(t, pruned)),
+                                                     named(managed))))
+    pruned_n = named(fp.field_set(t, pruned))
+    return remove(fp.intersection(fp.difference(merged_n, pruned_n), last_n))
+
+
+def _allowed_by_last_applied(t: fp.Type, live: Obj | None) -> Node | None:
+    """Fields of the last-applied annotation whose live value still matches it."""
+    if live is None:
+        return None
+    raw = ((live.get("metadata") or {}).get("annotations") or {}).get(LAST_APPLIED)
+    if not raw:
+        return None
+    try:
+        last = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(last, dict) or last.get("apiVersion") != live.get("apiVersion"):
+        return None
+    added, modified, removed = fp.compare(t, last, live)
+    s = fp.field_set(t, last)
+    return fp.difference(fp.difference(fp.difference(s, modified), added), removed)
+
+
+def last_applied(config: Obj) -> str:
+    """The annotation value the server writes for kubectl: the configuration
+    without the annotation, as Go's json.Encoder writes it."""
+    md = config.get("metadata")
+    if isinstance(md, dict) and isinstance(md.get("annotations"), dict):
+        config = {**config, "metadata": {**md, "annotations": {
+            k: v for k, v in md["annotations"].items() if k != LAST_APPLIED}}}
+    s = json.dumps(config, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    s = s.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return s + "\n"
+
+
+def conflict_error(conflicts: list[tuple[Entry, list[tuple[str, ...]]]]) -> errors.Conflict:
+    """The 409 Status: ``Apply failed with N conflict(s): ...``, one
+    FieldManagerConflict cause per field."""
+    conflicts = sorted(((e, ps) for e, ps in conflicts if ps), key=lambda c: c[0].identifier())
+    causes = [{"reason": "FieldManagerConflict", "message": f"conflict with {e.describe()}",
+               "field": fp.render_path(p)} for e, ps in conflicts for p in ps]
+    n = len(causes)
+    if n == 1:
+        e, ps = conflicts[0]
+        msg = f"Apply failed with 1 conflict: conflict with {e.describe()}: {fp.render_path(ps[0])}"
+    else:
+        lines = []
+        for e, ps in conflicts:
+            lines.append(f"conflicts with {e.describe()}:")
+            lines += [f"- {fp.render_path(p)}" for p in ps]
+        msg = f"Apply failed with {n} conflicts: " + "\n".join(lines)
+    return errors.Conflict(msg, details={"causes": causes})
+
+
+# --------------------------------------------------------------------------- registry glue
+
+
+def manager_name(opts: "WriteOptions") -> str:
+    """``fieldManager``, else the User-Agent's product (``kubectl``,
+    ``OpenAPI-Generator``), else ``unknown``."""
+    if opts.field_manager:
+        return opts.field_manager
+    ua = getattr(opts, "user_agent", None) or ""
+    prefix = "".join(ch for ch in ua.split("/", 1)[0] if ch.isprintable())
+    return prefix[:MAX_MANAGER_LENGTH] or "unknown"
+
+
+def type_of(reg: "Registry", res: Resource, version: str | None = None) -> fp.Type:
+    version = version or res.storage_version
+    if res.crd:
+        return fp.type_for_crd(reg._crd_schema(res, version))
+    return fp.type_for(res.group, version, res.kind)
+
+
+def track(reg: "Registry", res: Resource, old: Obj | None, new: Obj, opts: "WriteOptions",
+          subresource: str | None) -> None:
+    """The registry's hook on create and update (objects in storage version)."""
+    update_managed_fields(
+        old, new, manager=manager_name(opts),
+        api_version=res.api_version(opts.version or res.storage_version), now=reg._now(),
+        meta=type_of(reg, res), subresource=subresource,
+        has_status=strategy.has_status_subresource(res))

@@ -1,0 +1,251 @@
+"""The node half of the kubelet: registration, conditions, heartbeats and the node Lease.
+
+Every Node object gets an agent, including Nodes created later (with kubectl):
+missing labels, addresses, capacity, nodeInfo and podCIDR are filled in as the
+kubelet (and the node IPAM controller) would. While alive it keeps the
+conditions current, moves ``lastHeartbeatTime`` every
+``nodeStatusUpdateFrequency`` seconds and renews ``kube-node-lease/<node>``
+every quarter of ``nodeLeaseDurationSeconds`` — both are timers on the clock,
+so under the virtual clock nothing happens until time is advanced.
+
+The annotation ``minik8s.io/node-ready`` stops the kubelet: ``"false"`` posts
+Ready=False once ("container runtime is down"), ``"unknown"`` posts nothing;
+either way heartbeats, lease renewals and pod updates stop until the
+annotation is removed (or set to ``"true"``), so the node lifecycle controller
+sees what it sees when a real kubelet dies. ``NodeConfig.ready: false`` keeps
+the kubelet alive but its network not ready: Ready=False, and no pod on the
+node gets a sandbox.
+"""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+import random
+import uuid
+from typing import Any
+
+from minik8s.aio.clock import parse_rfc3339
+from minik8s.api import errors
+from minik8s.config import DEFAULT_CAPACITY
+from minik8s.runtime.context import ControllerContext
+from minik8s.runtime.controller import Result
+from minik8s.sim.settings import KubeletSettings
+
+Obj = dict[str, Any]
+READY_ANNOTATION = "minik8s.io/node-ready"
+LEASE_NS = "kube-node-lease"
+NODE_IP_PREFIX = "172.18.0."
+KUBELET_VERSION = "v1.33.0"
+NOT_READY_NETWORK = ("container runtime network not ready: NetworkReady=false "
+                     "reason:NetworkPluginNotReady message:Network plugin returns error: "
+                     "cni plugin not initialized")
+NOT_READY_DOWN = "container runtime is down"
+CONDITIONS = (
+    ("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+    ("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+    ("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+)
+
+
+def kubelet_state(node: Obj) -> str:
+    """alive | down (posts NotReady, then stops) | dead (stops)."""
+    v = str(((node.get("metadata") or {}).get("annotations") or {}).get(READY_ANNOTATION, "true"))
+    return {"false": "down", "unknown": "dead"}.get(v.lower(), "alive")
+
+
+class NodeAgent:
+    def __init__(self, ctx: ControllerContext, settings: KubeletSettings) -> None:
+        self.ctx, self.settings = ctx, settings
+        self.client, self.clock = ctx.client, ctx.clock
+        self.nodes = ctx.informers.informer("v1", "nodes")
+        self.leases = ctx.informers.informer("coordination.k8s.io/v1", "leases")
+        self.rng = random.Random(ctx.rng("kubelet-node").random())
+        self.configured = {n.name: n for n in ctx.config.nodes}
+        #: the node whose object is being written (its own update wakes nothing)
+        self.writing: str | None = None
+
+    def network_ready(self, name: str) -> bool:
+        cfg = self.configured.get(name)
+        return cfg is None or cfg.ready
+
+    # -- reconcile -------------------------------------------------------------------
+    def reconcile(self, name: str) -> Result | None:
+        node = self.nodes.get("", name)
+        if node is None:
+            return None  # its Lease goes with it (ownerReference)
+        state = kubelet_state(node)
+        if state == "dead":
+            return None
+        self.writing = name
+        try:
+            if state == "down":
+                self._post_down(node)
+                return None
+            node = self._register(node)
+            now = self.clock.now()
+            status_due = self._status(node, now)
+            lease_due = self._lease(node, now)
+        finally:
+            self.writing = None
+        return Result(requeue_after=max(min(status_due, lease_due) - now, 0.001))
+
+    def _register(self, node: Obj) -> Obj:
+        """Labels and podCIDR a kubelet (and node IPAM) would set; a spec write if any is missing."""
+        md, spec = node["metadata"], node.get("spec") or {}
+        want = {"kubernetes.io/hostname": md["name"], "kubernetes.io/os": "linux",
+                "kubernetes.io/arch": "amd64", "beta.kubernetes.io/os": "linux",
+                "beta.kubernetes.io/arch": "amd64"}
+        labels = md.get("labels") or {}
+        if spec.get("podCIDR") and all(k in labels for k in want):
+            return node
+        new = copy.deepcopy(node)
+        for k, v in want.items():
+            new["metadata"].setdefault("labels", {}).setdefault(k, v)
+        nspec = new.setdefault("spec", {})
+        if not nspec.get("podCIDR"):
+            nspec["podCIDR"] = self._free_pod_cidr()
+            nspec["podCIDRs"] = [nspec["podCIDR"]]
+        return self.client.update(new, manager="kubelet")
+
+    def _free_pod_cidr(self) -> str:
+        net = ipaddress.ip_network(self.ctx.config.pod_cidr, strict=False)
+        used = {str(ipaddress.ip_network(n["spec"]["podCIDR"], strict=False))
+                for n in self.nodes.list() if (n.get("spec") or {}).get("podCIDR")}
+        for sub in net.subnets(new_prefix=24):
+            if int(sub.network_address) == int(net.network_address):
+                continue  # <prefix>.0.0/24 is nobody's, as in bootstrap
+            if str(sub) not in used:
+                return str(sub)
+        raise errors.InternalError("pod CIDR range exhausted")
+
+    def _free_node_ip(self) -> str:
+        """The address after the highest one in use, like a container network handing them out."""
+        last = 1
+        for n in self.nodes.list():
+            for a in (n.get("status") or {}).get("addresses") or ():
+                addr = str(a.get("address", ""))
+                if a.get("type") == "InternalIP" and addr.startswith(NODE_IP_PREFIX):
+                    tail = addr[len(NODE_IP_PREFIX):]
+                    if tail.isdigit():
+                        last = max(last, int(tail))
+        return f"{NODE_IP_PREFIX}{last + 1}"
+
+    def _desired(self, name: str) -> list[tuple[str, str, str, str]]:
+        if self.network_ready(name):
+            ready = ("Ready", "True", "KubeletReady", "kubelet is posting ready status")
+        else:
+            ready = ("Ready", "False", "KubeletNotReady", NOT_READY_NETWORK)
+        return [*CONDITIONS, ready]
+
+    def _status(self, node: Obj, now: float) -> float:
+        """Post conditions when they change or a heartbeat is due; when the next one is."""
+        freq = self.settings.nodeStatusUpdateFrequency
+        status = dict(node.get("status") or {})
+        old = {c.get("type"): c for c in status.get("conditions") or ()}
+        last = (old.get("Ready") or {}).get("lastHeartbeatTime")
+        beat = not last or parse_rfc3339(last) + freq <= now + 1e-6
+        stamp = self.clock.rfc3339(now)
+        conds: list[Obj] = []
+        for ctype, st, reason, msg in self._desired(node["metadata"]["name"]):
+            prev = old.get(ctype) or {}
+            changed = prev.get("status") != st or prev.get("reason") != reason or \
+                prev.get("message") != msg
+            conds.append({
+                "type": ctype, "status": st,
+                "lastHeartbeatTime": stamp if (beat or changed) else prev.get("lastHeartbeatTime"),
+                "lastTransitionTime": stamp if prev.get("status") != st or
+                not prev.get("lastTransitionTime") else prev["lastTransitionTime"],
+                "reason": reason, "message": msg})
+        extra = [c for t, c in old.items() if t not in {c["type"] for c in conds}]
+        status["conditions"] = conds + extra
+        self._fill_status(node, status)
+        if status != node.get("status"):
+            new = {**node, "status": status}
+            self.client.update_status(new, manager="kubelet")
+            was = (old.get("Ready") or {}).get("status")
+            now_ready = conds[-1]["status"]
+            if was is not None and was != now_ready:
+                self._event(node, "NodeReady" if now_ready == "True" else "NodeNotReady")
+            beat_at = now
+        else:
+            beat_at = parse_rfc3339(last) if last else now
+        return beat_at + freq
+
+    def _fill_status(self, node: Obj, status: Obj) -> None:
+        """What a registering kubelet reports; ``status`` is a shallow copy, replace, never edit."""
+        name = node["metadata"]["name"]
+        if not status.get("addresses"):
+            status["addresses"] = [{"type": "InternalIP", "address": self._free_node_ip()},
+                                   {"type": "Hostname", "address": name}]
+        if not status.get("capacity"):
+            status["capacity"] = dict(DEFAULT_CAPACITY)
+        if not status.get("allocatable"):
+            status["allocatable"] = dict(status["capacity"])
+        if "daemonEndpoints" not in status:
+            status["daemonEndpoints"] = {"kubeletEndpoint": {"Port": 10250}}
+        info = status.get("nodeInfo") or {}
+        defaults = {"architecture": "amd64", "containerRuntimeVersion": "containerd://2.1.1",
+                    "kernelVersion": "6.1.0-minik8s", "kubeProxyVersion": KUBELET_VERSION,
+                    "kubeletVersion": KUBELET_VERSION, "operatingSystem": "linux",
+                    "osImage": "Debian GNU/Linux 12 (bookworm)"}
+        if all(info.get(k) for k in ("bootID", "systemUUID", "machineID")) and \
+                all(k in info for k in defaults):
+            return
+        info = dict(info)
+        for k, v in defaults.items():
+            info.setdefault(k, v)
+        for k in ("bootID", "systemUUID"):
+            if not info.get(k):
+                info[k] = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        if not info.get("machineID"):
+            info["machineID"] = f"{self.rng.getrandbits(128):032x}"
+        status["nodeInfo"] = info
+
+    def _post_down(self, node: Obj) -> None:
+        """A kubelet whose runtime went down says so once, then says nothing more."""
+        status = copy.deepcopy(node.get("status") or {})
+        conds = status.get("conditions") or []
+        ready = next((c for c in conds if c.get("type") == "Ready"), None)
+        if ready is not None and ready.get("status") in ("False", "Unknown"):
+            return
+        stamp = self.clock.rfc3339()
+        new_ready = {"type": "Ready", "status": "False", "lastHeartbeatTime": stamp,
+                     "lastTransitionTime": stamp, "reason": "KubeletNotReady",
+                     "message": NOT_READY_DOWN}
+        status["conditions"] = [c for c in conds if c.get("type") != "Ready"] + [new_ready]
+        self.client.update_status({**node, "status": status}, manager="kubelet")
+        self._event(node, "NodeNotReady")
+
+    def _event(self, node: Obj, reason: str) -> None:
+        if self.settings.events:
+            name = node["metadata"]["name"]
+            self.client.event(node, reason, f"Node {name} status is now: {reason}",
+                              component="kubelet", host=name)
+
+    def _lease(self, node: Obj, now: float) -> float:
+        name = node["metadata"]["name"]
+        duration = self.settings.nodeLeaseDurationSeconds
+        interval = duration / 4
+        lease = self.leases.get(LEASE_NS, name)
+        stamp = self.clock.rfc3339_micro(now)
+        if lease is not None:
+            renewed = (lease.get("spec") or {}).get("renewTime")
+            if renewed and parse_rfc3339(renewed) + interval > now + 1e-6:
+                return parse_rfc3339(renewed) + interval
+            new = copy.deepcopy(lease)
+            new["spec"] = {"holderIdentity": name, "leaseDurationSeconds": duration,
+                           "renewTime": stamp}
+            self.client.update(new, manager="kubelet")
+            return now + interval
+        try:
+            self.client.create({
+                "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+                "metadata": {"name": name, "namespace": LEASE_NS, "ownerReferences": [{
+                    "apiVersion": "v1", "kind": "Node", "name": name,
+                    "uid": node["metadata"]["uid"]}]},
+                "spec": {"holderIdentity": name, "leaseDurationSeconds": duration,
+                         "renewTime": stamp}}, manager="kubelet")
+        except (errors.AlreadyExists, errors.NotFound, errors.Forbidden):
+            pass
+        return now + interval
