@@ -77,6 +77,8 @@ class Registry:
         #: ``pods/log``: (namespace, name, container, *, previous, tail_lines, timestamps,
         #: since_seconds, limit_bytes) -> text; set by the simulated kubelet
         self.pod_logs: Callable[..., str] | None = None
+        #: (namespace, involved uid, reason, message, type) → event name, for aggregation
+        self._event_index: dict[tuple[Any, ...], str] = {}
         #: events admission wants recorded once the object is stored
         self._pending_events: list[tuple[Obj, str, str]] = []
         from minik8s.registry import subresources  # circular: subresources calls back in
@@ -743,15 +745,19 @@ class Registry:
         ref = {k: v for k, v in ref.items() if v}
         now = self._now()
         # aggregate like the recorder: same object, reason, message → count++
-        key = (ref.get("uid"), reason, message, type)
-        for ev in self.store.resource("events").by_namespace.get(ns, {}).values():
-            io = ev.get("involvedObject") or {}
-            if (io.get("uid"), ev.get("reason"), ev.get("message"), ev.get("type")) == key:
+        key = (ns, ref.get("uid"), reason, message, type)
+        seen = self._event_index.get(key)
+        if seen is not None:
+            ev = self.store.get("events", ns, seen)
+            if ev is not None:
                 new = copy.deepcopy(ev)
                 new["count"] = int(ev.get("count", 1)) + 1
                 new["lastTimestamp"] = now
                 return self._commit(res, new, ev)
+        if len(self._event_index) > 100_000:
+            self._event_index.clear()
         name = f"{md.get('name', 'unknown')}.{self.names.rng.getrandbits(64):x}"
+        self._event_index[key] = name
         ev = {
             "apiVersion": "v1", "kind": "Event",
             "metadata": {"name": name, "namespace": ns, "uid": self.names.uid(),

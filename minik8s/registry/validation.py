@@ -6,6 +6,9 @@ cause per problem. Schema (type/shape) checks live in ``api.schemas``.
 
 from __future__ import annotations
 
+import base64
+import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -240,15 +243,136 @@ def service(obj: Obj, old: Obj | None) -> list[FieldError]:
     return errs
 
 
+MAX_SECRET_SIZE = 1024 * 1024
+_CONFIG_KEY_RE = re.compile(r"^[-._a-zA-Z0-9]+$")
+_IMMUTABLE_SET = "field is immutable when `immutable` is set"
+
+
+def config_key_errors(key: str) -> list[str]:
+    """IsConfigMapKey: the keys of ConfigMap and Secret data."""
+    msgs = []
+    if len(key) > 253:
+        msgs.append("must be no more than 253 characters")
+    if not _CONFIG_KEY_RE.match(key):
+        msgs.append("a valid config key must consist of alphanumeric characters, '-', '_' or "
+                    "'.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for "
+                    "validation is '[-._a-zA-Z0-9]+')")
+    if key == ".":
+        msgs.append("must not be '.'")
+    elif key == "..":
+        msgs.append("must not be '..'")
+    elif key.startswith(".."):
+        msgs.append("must not start with '..'")
+    return msgs
+
+
+def _keys(bag: Any, path: str) -> list[FieldError]:
+    if not isinstance(bag, dict):
+        return []
+    return [FieldError("invalid", f"{path}[{k}]", k, msg)
+            for k in sorted(bag) for msg in config_key_errors(str(k))]
+
+
+def _immutable_bags(obj: Obj, old: Obj | None, bags: tuple[str, ...]) -> list[FieldError]:
+    if old is None or old.get("immutable") is not True:
+        return []
+    errs = []
+    if obj.get("immutable") is not True:
+        errs.append(FieldError("forbidden", "immutable", detail=_IMMUTABLE_SET))
+    for bag in bags:
+        if (obj.get(bag) or {}) != (old.get(bag) or {}):
+            errs.append(FieldError("forbidden", bag, detail=_IMMUTABLE_SET))
+    return errs
+
+
 def configmap(obj: Obj, old: Obj | None) -> list[FieldError]:
-    errs: list[FieldError] = []
+    errs = _immutable_bags(obj, old, ("data", "binaryData"))
     data = obj.get("data") or {}
     binary = obj.get("binaryData") or {}
+    errs += _keys(data, "data")
     if isinstance(data, dict) and isinstance(binary, dict):
-        for k in data:
+        for k in sorted(data):
             if k in binary:
-                errs.append(FieldError("invalid", "data", k,
+                errs.append(FieldError("invalid", f"data[{k}]", k,
                                        "duplicate of key present in binaryData"))
+    errs += _keys(binary, "binaryData")
+    return errs
+
+
+def _decoded(value: Any) -> bytes:
+    try:
+        return base64.b64decode(str(value), validate=False)
+    except (ValueError, TypeError):
+        return b""
+
+
+def _json_object_error(raw: bytes) -> str | None:
+    """Why encoding/json would not unmarshal ``raw`` into a map, in its words."""
+    text = raw.decode("utf-8", "replace").strip()
+    if not text:
+        return "unexpected end of JSON input"
+    try:
+        val = json.loads(text)
+    except ValueError:
+        for literal in ("null", "true", "false"):
+            if text[0] == literal[0]:
+                for i, ch in enumerate(literal):
+                    if i >= len(text):
+                        return "unexpected end of JSON input"
+                    if text[i] != ch:
+                        return (f"invalid character '{text[i]}' in literal {literal} "
+                                f"(expecting '{ch}')")
+        if text[0] not in '{["-0123456789':
+            return f"invalid character '{text[0]}' looking for beginning of value"
+        return "unexpected end of JSON input"
+    if not isinstance(val, dict) and val is not None:
+        kind = {list: "array", str: "string", bool: "bool"}.get(type(val), "number")
+        return f"json: cannot unmarshal {kind} into Go value of type map[string]interface {{}}"
+    return None
+
+
+#: secret type -> required data keys (all of them, or any one for basic-auth)
+_SECRET_KEYS = {
+    "kubernetes.io/dockercfg": (".dockercfg",),
+    "kubernetes.io/dockerconfigjson": (".dockerconfigjson",),
+    "kubernetes.io/ssh-auth": ("ssh-privatekey",),
+    "kubernetes.io/tls": ("tls.crt", "tls.key"),
+}
+
+
+def secret(obj: Obj, old: Obj | None) -> list[FieldError]:
+    """ValidateSecret / ValidateSecretUpdate."""
+    errs: list[FieldError] = []
+    stype = obj.get("type") or "Opaque"
+    if old is not None and stype != (old.get("type") or "Opaque"):
+        errs.append(FieldError("invalid", "type", stype, "field is immutable"))
+    errs += _immutable_bags(obj, old, ("data",))
+    data = obj.get("data") or {}
+    if not isinstance(data, dict):
+        return errs
+    errs += _keys(data, "data")
+    if sum(len(_decoded(v)) for v in data.values()) > MAX_SECRET_SIZE:
+        errs.append(FieldError("too_long", "data", "", f"must have at most {MAX_SECRET_SIZE} bytes"))
+    if stype == "kubernetes.io/service-account-token":
+        ann = (obj.get("metadata") or {}).get("annotations") or {}
+        if not ann.get("kubernetes.io/service-account.name"):
+            errs.append(FieldError(
+                "required", "metadata.annotations[kubernetes.io/service-account.name]"))
+    elif stype == "kubernetes.io/basic-auth":
+        if "username" not in data and "password" not in data:
+            errs += [FieldError("required", "data[username]"),
+                     FieldError("required", "data[password]")]
+    elif stype in _SECRET_KEYS:
+        keys = _SECRET_KEYS[stype]
+        missing = [k for k in keys if k not in data or (
+            stype == "kubernetes.io/ssh-auth" and not _decoded(data[k]))]
+        errs += [FieldError("required", f"data[{k}]") for k in missing]
+        if not missing and stype in ("kubernetes.io/dockercfg",
+                                     "kubernetes.io/dockerconfigjson"):
+            why = _json_object_error(_decoded(data[keys[0]]))
+            if why:
+                errs.append(FieldError("invalid", f"data[{keys[0]}]",
+                                       "<secret contents redacted>", why))
     return errs
 
 
@@ -363,6 +487,7 @@ VALIDATORS: dict[str, Validator] = {
     "pods": pod,
     "services": service,
     "configmaps": configmap,
+    "secrets": secret,
     "deployments.apps": workload,
     "replicasets.apps": workload,
     "statefulsets.apps": lambda o, old: (_replicas(o) + _template(o)

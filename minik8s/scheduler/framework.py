@@ -357,6 +357,24 @@ class Framework:
                 totals = [t + weight * s for t, s in zip(totals, scores, strict=True)]
         return totals
 
+    def evaluate(self, pod: Mapping[str, Any] | PodInfo) -> dict[str, Status | None]:
+        """PreFilter, then every Filter on every node in profile order (no sampling, no
+        rotation): node name -> None (fits) or the rejecting Status. For tests and
+        ``kubectl``-style explanations."""
+        p = PodInfo.of(pod)
+        state = CycleState()
+        status, names, narrowed_by = self.run_pre_filter(state, p)
+        out: dict[str, Status | None] = {}
+        for ni in self.cache.node_list():
+            if status is not None:
+                out[ni.name] = status
+            elif names is not None and ni.name not in names:
+                out[ni.name] = unresolvable(
+                    f"node(s) didn't satisfy plugin(s) [{' '.join(narrowed_by)}]")
+            else:
+                out[ni.name] = self.run_filters(state, p, ni)
+        return out
+
     def score_nodes(self, pod: Mapping[str, Any] | PodInfo, nodes: list[NodeInfo]
                     ) -> dict[str, dict[str, int]]:
         """Per plugin, per node, the normalized (unweighted) score: for tests and debugging."""

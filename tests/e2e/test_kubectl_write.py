@@ -415,6 +415,42 @@ def test_create_secret_generic_from_literal(served: Any, version: str) -> None:
 
 
 @pytest.mark.parametrize("version", sorted({*EDGE_VERSIONS, *PROTOBUF_VERSIONS}))
+def test_secret_types_are_validated(served: Any, version: str) -> None:
+    p = served.kubectl("create", "secret", "generic", "s", "--from-literal=a=b",
+                       "--type=kubernetes.io/tls", version=version, check=False)
+    assert p.returncode == 1
+    assert p.stderr.strip() == ('error: failed to create secret Secret "s" is invalid: '
+                                "[data[tls.crt]: Required value, data[tls.key]: Required value]")
+    p = served.kubectl("create", "secret", "generic", "d", "--type=kubernetes.io/dockerconfigjson",
+                       "--from-literal=.dockerconfigjson=nope", version=version, check=False)
+    assert p.returncode == 1
+    assert p.stderr.strip().endswith(
+        'data[.dockerconfigjson]: Invalid value: "<secret contents redacted>": invalid '
+        "character 'o' in literal null (expecting 'u')")
+    p = served.kubectl("create", "secret", "docker-registry", "reg", "--docker-username=u",
+                       "--docker-password=p", "--docker-server=r.example", version=version)
+    assert p.stdout.strip() == "secret/reg created"
+    served.kubectl("create", "secret", "generic", "ok", "--from-literal=a=b", version=version)
+    p = served.kubectl("patch", "secret", "ok", "-p", '{"type":"kubernetes.io/ssh-auth"}',
+                       version=version, check=False)
+    assert p.returncode == 1
+    assert 'type: Invalid value: "kubernetes.io/ssh-auth": field is immutable' in p.stderr
+
+
+@edge
+def test_immutable_configmap(served: Any, version: str) -> None:
+    served.kubectl("create", "configmap", "cfg", "--from-literal=a=b", version=version)
+    served.kubectl("patch", "cm", "cfg", "-p", '{"immutable":true}', version=version)
+    p = served.kubectl("patch", "cm", "cfg", "-p", '{"data":{"a":"c"}}', version=version,
+                       check=False)
+    assert p.returncode == 1
+    assert p.stderr.strip() == ('The ConfigMap "cfg" is invalid: data: Forbidden: field is '
+                                "immutable when `immutable` is set")
+    served.kubectl("label", "cm", "cfg", "still=mutable", version=version)  # metadata is fine
+    assert get(served, "v1", "ConfigMap", "cfg")["data"] == {"a": "b"}
+
+
+@pytest.mark.parametrize("version", sorted({*EDGE_VERSIONS, *PROTOBUF_VERSIONS}))
 def test_create_deployment_and_namespace(served: Any, version: str) -> None:
     assert served.kubectl("create", "namespace", "apps", version=version).stdout.strip() == \
         "namespace/apps created"
