@@ -37,9 +37,13 @@ def http_json(method: str, url: str, body: Obj | None = None, timeout: float = 6
 
 
 class Server:
-    """``python -m bench.server`` in its own process; stop by closing its stdin."""
+    """``python -m bench.server`` in its own process; stop by closing its stdin.
 
-    def __init__(self, kind: str = "minik8s", controllers: str = "*") -> None:
+    ``controllers`` as ``ClusterConfig.controllers`` (comma list): empty by default, so
+    figures are the API server's own, as kube-apiserver's are measured; ``"*"`` runs what
+    ``minik8s serve`` runs (scheduler, kubelet, ...)."""
+
+    def __init__(self, kind: str = "minik8s", controllers: str = "") -> None:
         self.kind = kind
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bench.server", "--kind", kind, "--cpu", str(SERVER_CPU),

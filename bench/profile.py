@@ -71,7 +71,7 @@ def _sample(pid: int, seconds: float, out: str) -> subprocess.Popen[bytes]:
 
 
 WORKLOADS: list[tuple[str, Obj, int]] = [
-    # (name, load job, pods to preload in namespace "bench")
+    # (name, load job, pods to preload in namespace "bench"; -1: none, controllers on)
     ("pod creates", {"mode": "http", "method": "POST", "path": "/api/v1/namespaces/bench/pods",
                      "body": "pod", "namespace": "bench", "prefix": "prof-", "concurrency": 16,
                      "duration": 6.0}, 0),
@@ -79,6 +79,9 @@ WORKLOADS: list[tuple[str, Obj, int]] = [
                      "mod": 1000, "prefix": "pre-", "concurrency": 16, "duration": 6.0}, 1000),
     ("LIST 10k", {"mode": "http", "method": "GET", "path": "/api/v1/namespaces/bench/pods",
                   "concurrency": 1, "duration": 6.0}, 10_000),
+    ("pod creates, default controllers running",
+     {"mode": "http", "method": "POST", "path": "/api/v1/namespaces/bench/pods", "body": "pod",
+      "namespace": "bench", "prefix": "prof-", "concurrency": 16, "duration": 6.0}, -1),
     ("watch fan-out", {"mode": "watch", "namespace": "bench", "watchers": 100, "singles": 100,
                        "burst": 2000, "gap": 0.01}, 0),
 ]
@@ -89,7 +92,8 @@ def profile(quick: bool) -> report.Section:
     if shutil.which("py-spy") is None:
         sec.text("py-spy is not installed; `pip install py-spy` and rerun with `--profile`.")
         return sec
-    sec.text("py-spy sampling the minik8s server process at 250 Hz while the load runs; shares "
+    sec.text("py-spy sampling the minik8s server process (no controllers unless said) at 250 Hz "
+             "while the load runs; shares "
              "are of busy samples (the event loop's idle wait dropped). *self*: the function "
              "was the one running; *inclusive*: a minik8s function on the stack.")
     tmp = tempfile.mkdtemp(prefix="minik8s-prof-")
@@ -98,8 +102,8 @@ def profile(quick: bool) -> report.Section:
         job = dict(job)
         if quick and "duration" in job:
             job["duration"] = 2.0
-        with procs.Server("minik8s") as s:
-            s.preload("bench", preload)
+        with procs.Server("minik8s", "*" if preload < 0 else "") as s:
+            s.preload("bench", max(preload, 0))
             out = os.path.join(tmp, re.sub(r"\W+", "-", name) + ".txt")
             secs = job.get("duration", 6.0) + 1
             spy = _sample(s.pid, secs, out)

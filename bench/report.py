@@ -170,8 +170,9 @@ Benchmarks: `coldstart`, `inproc`, `create`, `kubeclient`, `get`, `list`, `memor
 (`bench/scheduler_bench.py`), whose own output is embedded as they print it.
 
 Pieces: `bench/server.py` is the process under test (`--kind minik8s` builds
-`Cluster(serve=True, port=0)` and freezes the GC after start as `minik8s serve` does;
-`--kind bare` is the ceiling), with a private control port to preload pods in-process,
+`Cluster(serve=True, port=0)` and freezes the GC after start as `minik8s serve` does; no
+controllers unless `--controllers '*'`, so API figures are the API server's own; `--kind
+bare` is the ceiling), with a private control port to preload pods in-process,
 burst writes, read RSS and GC pauses, and change GC settings. `bench/load.py` is the load
 process (raw aiohttp client, keep-alive, fixed concurrency; the official `kubernetes`
 client from threads; raw-socket watch streams). The machine has two cores: results move

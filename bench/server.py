@@ -362,7 +362,9 @@ def main() -> None:
     p.add_argument("--kind", choices=("minik8s", "bare"), default="minik8s")
     p.add_argument("--cpu", type=int, default=0)
     p.add_argument("--no-uvloop", action="store_true")
-    p.add_argument("--controllers", default="*", help="comma list as ClusterConfig.controllers")
+    p.add_argument("--controllers", default="",
+                   help="comma list as ClusterConfig.controllers ('*': as minik8s serve; "
+                        "default none: the API server alone)")
     args = p.parse_args()
     workload.pin(args.cpu)
     if not args.no_uvloop:

@@ -13,57 +13,7 @@ from typing import Any
 
 import pytest
 
-from minik8s.cluster import Cluster
-
-KUBECTL_DIR = os.path.dirname(os.path.realpath(shutil.which("kubectl") or "/usr/bin/kubectl"))
-KUBECTL_VERSIONS = sorted(
-    (f.split(".", 1)[1] for f in os.listdir(KUBECTL_DIR) if f.startswith("kubectl.1.")),
-    key=lambda v: tuple(int(x) for x in v.split(".")))
-
-
-class ServedCluster:
-    """A Cluster running on its own event loop in a thread, for sync tests and subprocesses."""
-
-    def __init__(self, **kw: Any) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.cluster = Cluster(**kw)
-        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self._thread.start()
-        self.call(self.cluster.start())
-        self.cache = tempfile.mkdtemp(prefix="kubectl-cache-")
-
-    def call(self, coro: Any, timeout: float = 30) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
-
-    def run(self, fn: Any, *args: Any) -> Any:
-        async def _do() -> Any:
-            return fn(*args)
-        return self.call(_do())
-
-    @property
-    def client(self) -> Any:
-        return self.cluster.client
-
-    def settle(self) -> None:
-        self.call(self.cluster.settle())
-
-    def kubectl(self, *args: str, version: str | None = None, input: str | None = None,
-                check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        exe = os.path.join(KUBECTL_DIR, f"kubectl.{version}") if version else "kubectl"
-        cmd = [exe, "--kubeconfig", self.cluster.kubeconfig_path, "--cache-dir", self.cache, *args]
-        p = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout)
-        if check and p.returncode != 0:
-            raise AssertionError(f"{' '.join(args)} failed rc={p.returncode}\n"
-                                 f"stdout: {p.stdout}\nstderr: {p.stderr}")
-        return p
-
-    def close(self) -> None:
-        self.call(self.cluster.stop())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(5)
-        self.loop.close()
-        shutil.rmtree(self.cache, ignore_errors=True)
-
+from served import KUBECTL_DIR, KUBECTL_VERSIONS, ServedCluster  # noqa: F401
 
 @pytest.fixture
 def served() -> Iterator[ServedCluster]:

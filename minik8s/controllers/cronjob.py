@@ -23,7 +23,8 @@ import datetime as dt
 from typing import Any
 
 from minik8s.api import errors
-from minik8s.controllers import cron, jobpods
+from minik8s.api import cron
+from minik8s.controllers import jobpods
 from minik8s.controllers.jobpods import Obj
 from minik8s.runtime.context import ControllerContext
 from minik8s.runtime.controller import Request, Result

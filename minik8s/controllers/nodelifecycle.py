@@ -186,15 +186,14 @@ def setup(ctx: ControllerContext) -> None:
         grace = cfg.nodeStartupGracePeriod if never else cfg.nodeMonitorGracePeriod
         deadline = probe_time(node, ready) + grace
         now = clock.now()
-        if ready is None or ready.get("status") != "Unknown":
-            if now + 1e-6 >= deadline:
-                was_ready = ready is not None and ready.get("status") == "True"
-                mark_unknown(node, never)
-                client.event(node, "NodeNotReady", f"Node {name} status is now: NodeNotReady",
-                             component="node-controller")
-                if was_ready:
-                    mark_pods_not_ready(name)
-                return None  # our own write wakes us again
+        if (ready is None or ready.get("status") != "Unknown") and now + 1e-6 >= deadline:
+            was_ready = ready is not None and ready.get("status") == "True"
+            mark_unknown(node, never)
+            client.event(node, "NodeNotReady", f"Node {name} status is now: NodeNotReady",
+                         component="node-controller")
+            if was_ready:
+                mark_pods_not_ready(name)
+            return None  # our own write wakes us again
         sync_taints(node)
         if ready is not None and ready.get("status") == "Unknown":
             return None

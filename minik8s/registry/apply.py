@@ -39,8 +39,8 @@ def _gvk(body: Obj) -> str:
     return f"{group}/{version}, Kind={body.get('kind') or ''}"
 
 
-def server_side_apply(reg: "Registry", res: Resource, ns: str, name: str, patch: Any,
-                      old: Obj | None, opts: "WriteOptions", ctx: "Context | None",
+def server_side_apply(reg: Registry, res: Resource, ns: str, name: str, patch: Any,
+                      old: Obj | None, opts: WriteOptions, ctx: Context | None,
                       subresource: str | None) -> Obj:
     if not opts.field_manager:
         raise errors.Invalid("PatchOptions", "meta.k8s.io", "", [errors.FieldError(

@@ -29,14 +29,13 @@ from typing import TYPE_CHECKING, Any
 
 from minik8s.api import errors
 from minik8s.api.resources import Resource
-from minik8s.registry import fieldpath as fp
-from minik8s.registry import strategy
+from minik8s.registry import fieldpath, fieldschema, fieldvalues, strategy
 
 if TYPE_CHECKING:
     from minik8s.registry.registry import Registry, WriteOptions
 
 Obj = dict[str, Any]
-Node = fp.Node
+Node = fieldpath.Node
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 MAX_UPDATE_MANAGERS = 10
@@ -104,12 +103,12 @@ class Entry:
         if self.time:
             e["time"] = self.time
         e["fieldsType"] = "FieldsV1"
-        e["fieldsV1"] = self.fields if self.encoded else fp.encode(self.fields)
+        e["fieldsV1"] = self.fields if self.encoded else fieldpath.encode(self.fields)
         if self.subresource:
             e["subresource"] = self.subresource
         return e
 
-    def with_fields(self, fields: Node, same_order: bool = False) -> "Entry":
+    def with_fields(self, fields: Node, same_order: bool = False) -> Entry:
         """This entry owning ``fields`` (``same_order``: a subset of its fields,
         as ``difference`` makes, so still in FieldsV1 order if it was)."""
         if fields is self.fields:
@@ -132,7 +131,7 @@ def _decode(mf: Any, trusted: bool) -> list[Entry] | None:
         if op not in ("Apply", "Update") or not isinstance(av, str) or not av \
                 or raw.get("fieldsType") != "FieldsV1":
             return None
-        fields = raw.get("fieldsV1") if trusted else fp.decode(raw.get("fieldsV1") or {})
+        fields = raw.get("fieldsV1") if trusted else fieldpath.decode(raw.get("fieldsV1") or {})
         if not isinstance(fields, dict):
             return None
         e = Entry(str(raw.get("manager") or ""), op, av, raw.get("time") or None,
@@ -171,12 +170,12 @@ def _reset_fields(s: Node, has_status: bool, subresource: str | None) -> Node:
     return s
 
 
-def _compare(t: fp.Type, old: Obj | None, new: Obj, has_status: bool,
+def _compare(t: fieldschema.Type, old: Obj | None, new: Obj, has_status: bool,
              subresource: str | None) -> tuple[Node, Node, Node]:
     """What changed that the write may own (see ``_reset_fields``)."""
     if subresource == "status":
-        return fp.compare(t, old, new, only="status")
-    return fp.compare(t, old, new, _SKIP_ROOT_STATUS if has_status else _SKIP_ROOT, _SKIP_META)
+        return fieldvalues.compare(t, old, new, only="status")
+    return fieldvalues.compare(t, old, new, _SKIP_ROOT_STATUS if has_status else _SKIP_ROOT, _SKIP_META)
 
 
 def _cap(entries: list[Entry]) -> list[Entry]:
@@ -206,7 +205,7 @@ def _cap(entries: list[Entry]) -> list[Entry]:
             bucket = buckets[v] = Entry("ancient-changes", "Update", v, head.time, "",
                                          head.fields)
             entries.append(bucket)
-        bucket.fields = fp.union(e.fields, bucket.fields)
+        bucket.fields = fieldpath.union(e.fields, bucket.fields)
         bucket.time = e.time
         bucket.raw = None
         drop.add(id(e))
@@ -218,7 +217,7 @@ def _cap(entries: list[Entry]) -> list[Entry]:
 
 
 def update_managed_fields(old: Obj | None, new: Obj, *, manager: str, api_version: str, now: str,
-                          meta: fp.Type, subresource: str | None = None,
+                          meta: fieldschema.Type, subresource: str | None = None,
                           operation: str = "Update", has_status: bool = False) -> None:
     """Record an Update by ``manager`` on ``new`` (in place): it owns what it
     changed from ``old`` (None: a create), others lose what it changed or removed.
@@ -232,15 +231,11 @@ def update_managed_fields(old: Obj | None, new: Obj, *, manager: str, api_versio
     md = new.setdefault("metadata", {})
     live_mf = ((old or {}).get("metadata") or {}).get("managedFields")
     sent = md.get("managedFields")
-    entries: list[Entry] | None
-    if subresource or sent is None or sent is live_mf:
-        entries = _decode(live_mf, True) if live_mf else []
-    elif _is_reset(sent):
-        entries = []
-    else:
-        entries = _decode(sent, sent == live_mf) if sent else None
-        if not entries:
-            entries = (_decode(live_mf, True) or []) if live_mf else []
+    entries: list[Entry] | None = None
+    if not (subresource or sent is None or sent is live_mf):
+        entries = [] if _is_reset(sent) else _decode(sent, sent == live_mf) or None
+    if entries is None:  # keep the live ones
+        entries = (_decode(live_mf, True) or []) if live_mf else []
     if not entries and old is not None and (old.get("metadata") or {}).get("uid"):
         md.pop("managedFields", None)  # an untracked object stays untracked
         return
@@ -252,27 +247,27 @@ def update_managed_fields(old: Obj | None, new: Obj, *, manager: str, api_versio
         else:
             _store(md, entries)
         return
-    changed = fp.union(added, modified)
-    lose = fp.union(changed, removed)
+    changed = fieldpath.union(added, modified)
+    lose = fieldpath.union(changed, removed)
     key = (manager or "unknown", "Update", api_version, subresource or "")
-    current = fp.difference(changed, _STRIP)
+    current = fieldpath.difference(changed, _STRIP)
     mine: Entry | None = None
     kept: list[Entry] = []
     for e in entries:
         if e.key == key:
             mine = e
             continue
-        e = e.with_fields(fp.difference(e.fields, lose), same_order=True)
+        e = e.with_fields(fieldpath.difference(e.fields, lose), same_order=True)
         if e.fields:
             kept.append(e)
-    if mine is not None and not fp.difference(current, mine.fields) \
-            and not fp.intersection(removed, mine.fields):
+    if mine is not None and not fieldpath.difference(current, mine.fields) \
+            and not fieldpath.intersection(removed, mine.fields):
         fields, encoded = mine.fields, mine.encoded  # owns it all already: reuse the encoding
     elif mine is None:
         # compare's sets come in FieldsV1 order; a union of two of them may not
         fields, encoded = current, not added or not modified
     else:
-        fields, encoded = fp.union(fp.difference(mine.fields, lose), current), False
+        fields, encoded = fieldpath.union(fieldpath.difference(mine.fields, lose), current), False
     if current:
         # the scale handler copies entry times from the parent: new ones have none
         time = (mine.time if mine else None) if subresource == "scale" else now
@@ -288,7 +283,7 @@ def update_managed_fields(old: Obj | None, new: Obj, *, manager: str, api_versio
 
 
 def apply(live: Obj | None, applied: Obj, *, manager: str, force: bool, api_version: str,
-          now: str, meta: fp.Type, subresource: str | None = None,
+          now: str, meta: fieldschema.Type, subresource: str | None = None,
           has_status: bool = False) -> Obj:
     """Server-side apply of the configuration ``applied`` by ``manager`` onto
     ``live`` (None: the object does not exist yet). Returns the new object with
@@ -305,41 +300,41 @@ def apply(live: Obj | None, applied: Obj, *, manager: str, force: bool, api_vers
         live = {**live, "metadata": {k: v for k, v in live_md.items() if k != "managedFields"}}
         if not entries:  # fields set before anyone applied belong to "before-first-apply"
             a, m, _ = _compare(meta, None, live, has_status, subresource)
-            owned = fp.difference(fp.union(a, m), _STRIP)
+            owned = fieldpath.difference(fieldpath.union(a, m), _STRIP)
             if owned:
                 entries = [Entry("before-first-apply", "Update", api_version, now, sub, owned)]
     else:
         entries = []
     key = (manager, "Apply", "", sub)
     previous = next((e for e in entries if e.key == key), None)
-    config_set = _reset_fields(fp.field_set(meta, applied), has_status, subresource)
+    config_set = _reset_fields(fieldvalues.field_set(meta, applied), has_status, subresource)
     mine = Entry(manager, "Apply", api_version, previous.time if previous else None, sub,
                   config_set)
     others = [e for e in entries if e.key != key]
-    merged = fp.merge(meta, live if live is not None else fp.MISSING, applied)
-    if previous is not None and fp.difference(previous.fields, config_set):
+    merged: Obj = fieldvalues.merge(meta, live if live is not None else fieldvalues.MISSING, applied)
+    if previous is not None and fieldpath.difference(previous.fields, config_set):
         merged = _prune(meta, merged, [mine, *others], previous.fields)
     added, modified, removed = _compare(meta, live, merged, has_status, subresource)
-    changed = fp.union(added, modified)
-    conflicts = [(e, c) for e in others if (c := fp.intersection(e.fields, changed))]
+    changed = fieldpath.union(added, modified)
+    conflicts = [(e, c) for e in others if (c := fieldpath.intersection(e.fields, changed))]
     if conflicts and not force:
         allowed = _allowed_by_last_applied(meta, live) if manager == KUBECTL_APPLY else None
-        if allowed is None or any(not fp.has(allowed, p) for _, c in conflicts
-                                  for p in fp.paths(c)):
-            raise conflict_error([(e, [p for p in fp.paths(c)
-                                       if allowed is None or not fp.has(allowed, p)])
+        if allowed is None or any(not fieldpath.has(allowed, p) for _, c in conflicts
+                                  for p in fieldpath.paths(c)):
+            raise conflict_error([(e, [p for p in fieldpath.paths(c)
+                                       if allowed is None or not fieldpath.has(allowed, p)])
                                   for e, c in conflicts])
         force = True
     if force:
-        lose = {id(e): fp.union(c, removed) for e, c in conflicts}
+        lose = {id(e): fieldpath.union(c, removed) for e, c in conflicts}
     else:
         lose = {}
     kept = []
     for e in others:
-        e = e.with_fields(fp.difference(e.fields, lose.get(id(e), removed)), same_order=True)
+        e = e.with_fields(fieldpath.difference(e.fields, lose.get(id(e), removed)), same_order=True)
         if e.fields:
             kept.append(e)
-    mine.fields = fp.difference(mine.fields, _STRIP)
+    mine.fields = fieldpath.difference(mine.fields, _STRIP)
     if live is None or merged != live:
         mine.time = now
     if mine.fields:
@@ -352,29 +347,29 @@ def apply(live: Obj | None, applied: Obj, *, manager: str, force: bool, api_vers
     return merged
 
 
-def _prune(t: fp.Type, merged: Obj, managers: list[Entry], last: Node) -> Obj:
+def _prune(t: fieldschema.Type, merged: Obj, managers: list[Entry], last: Node) -> Obj:
     """Drop what the applier set last time and no manager owns any more
     (merge.Updater.prune with addBackOwnedItems and addBackDanglingItems)."""
     def remove(s: Node) -> Obj:
-        r = fp.remove(t, merged, s)
-        return {} if r is fp.MISSING else r
+        r = fieldvalues.remove(t, merged, s)
+        return {} if r is fieldvalues.MISSING else r
 
     def named(s: Node) -> Node:
-        return fp.ensure_named_fields(t, s)
+        return fieldvalues.ensure_named_fields(t, s)
 
     last_n = named(last)
     pruned = remove(last_n)
     managed: Node = {}
     for e in managers:
-        managed = fp.union(managed, e.fields)
-    merged_n = named(fp.field_set(t, merged))
-    pruned = remove(fp.difference(merged_n, fp.union(named(fp.field_set(t, pruned)),
+        managed = fieldpath.union(managed, e.fields)
+    merged_n = named(fieldvalues.field_set(t, merged))
+    pruned = remove(fieldpath.difference(merged_n, fieldpath.union(named(fieldvalues.field_set(t, pruned)),
                                                      named(managed))))
-    pruned_n = named(fp.field_set(t, pruned))
-    return remove(fp.intersection(fp.difference(merged_n, pruned_n), last_n))
+    pruned_n = named(fieldvalues.field_set(t, pruned))
+    return remove(fieldpath.intersection(fieldpath.difference(merged_n, pruned_n), last_n))
 
 
-def _allowed_by_last_applied(t: fp.Type, live: Obj | None) -> Node | None:
+def _allowed_by_last_applied(t: fieldschema.Type, live: Obj | None) -> Node | None:
     """Fields of the last-applied annotation whose live value still matches it."""
     if live is None:
         return None
@@ -387,9 +382,9 @@ def _allowed_by_last_applied(t: fp.Type, live: Obj | None) -> Node | None:
         return None
     if not isinstance(last, dict) or last.get("apiVersion") != live.get("apiVersion"):
         return None
-    added, modified, removed = fp.compare(t, last, live)
-    s = fp.field_set(t, last)
-    return fp.difference(fp.difference(fp.difference(s, modified), added), removed)
+    added, modified, removed = fieldvalues.compare(t, last, live)
+    s = fieldvalues.field_set(t, last)
+    return fieldpath.difference(fieldpath.difference(fieldpath.difference(s, modified), added), removed)
 
 
 def last_applied(config: Obj) -> str:
@@ -409,16 +404,16 @@ def conflict_error(conflicts: list[tuple[Entry, list[tuple[str, ...]]]]) -> erro
     FieldManagerConflict cause per field."""
     conflicts = sorted(((e, ps) for e, ps in conflicts if ps), key=lambda c: c[0].identifier())
     causes = [{"reason": "FieldManagerConflict", "message": f"conflict with {e.describe()}",
-               "field": fp.render_path(p)} for e, ps in conflicts for p in ps]
+               "field": fieldpath.render_path(p)} for e, ps in conflicts for p in ps]
     n = len(causes)
     if n == 1:
         e, ps = conflicts[0]
-        msg = f"Apply failed with 1 conflict: conflict with {e.describe()}: {fp.render_path(ps[0])}"
+        msg = f"Apply failed with 1 conflict: conflict with {e.describe()}: {fieldpath.render_path(ps[0])}"
     else:
         lines = []
         for e, ps in conflicts:
             lines.append(f"conflicts with {e.describe()}:")
-            lines += [f"- {fp.render_path(p)}" for p in ps]
+            lines += [f"- {fieldpath.render_path(p)}" for p in ps]
         msg = f"Apply failed with {n} conflicts: " + "\n".join(lines)
     return errors.Conflict(msg, details={"causes": causes})
 
@@ -426,7 +421,7 @@ def conflict_error(conflicts: list[tuple[Entry, list[tuple[str, ...]]]]) -> erro
 # --------------------------------------------------------------------------- registry glue
 
 
-def manager_name(opts: "WriteOptions") -> str:
+def manager_name(opts: WriteOptions) -> str:
     """``fieldManager``, else the User-Agent's product (``kubectl``,
     ``OpenAPI-Generator``), else ``unknown``."""
     if opts.field_manager:
@@ -436,14 +431,14 @@ def manager_name(opts: "WriteOptions") -> str:
     return prefix[:MAX_MANAGER_LENGTH] or "unknown"
 
 
-def type_of(reg: "Registry", res: Resource, version: str | None = None) -> fp.Type:
+def type_of(reg: Registry, res: Resource, version: str | None = None) -> fieldschema.Type:
     version = version or res.storage_version
     if res.crd:
-        return fp.type_for_crd(reg._crd_schema(res, version))
-    return fp.type_for(res.group, version, res.kind)
+        return fieldschema.type_for_crd(reg._crd_schema(res, version))
+    return fieldschema.type_for(res.group, version, res.kind)
 
 
-def track(reg: "Registry", res: Resource, old: Obj | None, new: Obj, opts: "WriteOptions",
+def track(reg: Registry, res: Resource, old: Obj | None, new: Obj, opts: WriteOptions,
           subresource: str | None) -> None:
     """The registry's hook on create and update (objects in storage version)."""
     update_managed_fields(

@@ -24,8 +24,8 @@ from minik8s.api import convert, crd, errors, selectors, structural
 from minik8s.api.errors import FieldError
 from minik8s.api.resources import Resource, ResourceTable
 from minik8s.aio.clock import Clock
-from minik8s.registry import admission, defaults, fieldmanager, names, podpreset, strategy, \
-    validation
+from minik8s.registry import (admission, defaults, fieldmanager, names, podpreset, strategy,
+                              validation)
 from minik8s.store import watch as _watch
 from minik8s.store.store import Obj, Store
 
@@ -511,8 +511,10 @@ class Registry:
         md["resourceVersion"] = old_md["resourceVersion"]
         if not fields_managed:  # server-side apply has settled them already
             fieldmanager.track(self, res, old, obj, opts, subresource)
-        # a deleting object whose last finalizer went away is gone now
-        if old_md.get("deletionTimestamp") and not md.get("finalizers"):
+        # a deleting object whose last finalizer went away is gone now — unless it is
+        # still in its grace period (a pod: the kubelet deletes it with grace 0)
+        if old_md.get("deletionTimestamp") and not md.get("finalizers") and \
+                not old_md.get("deletionGracePeriodSeconds"):
             if opts.dry_run:
                 return self.to_version(res, obj, opts.version)
             return self.to_version(res, self._commit_delete(res, obj), opts.version)

@@ -125,7 +125,10 @@ class Subresources:
         else:
             new.setdefault("spec", {})["replicas"] = replicas
         new["metadata"].pop("resourceVersion", None)
-        out = self.reg._update_from(res, new, old, WriteOptions(dry_run=opts.dry_run), None)
+        # the writer owns spec.replicas "with subresource scale" (its own managedFields entry)
+        out = self.reg._update_from(res, new, old, WriteOptions(
+            dry_run=opts.dry_run, field_manager=opts.field_manager, user_agent=opts.user_agent,
+            version=opts.version), "scale")
         return self.scale_of(res, out)
 
     def patch_scale(self, res: Resource, ns: str, name: str, patch_type: str, patch: Any,
@@ -209,7 +212,7 @@ class Subresources:
         ns = pod["metadata"].get("namespace", "")
         labels = pod["metadata"].get("labels") or {}
         pdbs = self.reg.store.resource("poddisruptionbudgets.policy").by_namespace.get(ns, {})
-        for pdb in pdbs.values():
+        for pdb in list(pdbs.values()):
             sel = (pdb.get("spec") or {}).get("selector")
             if sel is None:
                 continue
@@ -219,6 +222,10 @@ class Subresources:
             except ValueError:
                 continue
             allowed = (pdb.get("status") or {}).get("disruptionsAllowed", 0)
+            if allowed > 0:
+                # take the disruption in the same step, so two quick evictions can't both pass
+                self._take_disruption(pdb, pod)
+                continue
             if allowed <= 0:
                 raise errors.TooManyRequests(
                     "Cannot evict pod as it would violate the pod's disruption budget.",
@@ -227,6 +234,18 @@ class Subresources:
                              f"{(pdb.get('status') or {}).get('desiredHealthy', 0)} healthy pods "
                              f"and has {(pdb.get('status') or {}).get('currentHealthy', 0)} "
                              "currently"}]})
+
+    def _take_disruption(self, pdb: Obj, pod: Obj) -> None:
+        from minik8s.registry.registry import WriteOptions
+
+        res = self.reg.table.by_key("poddisruptionbudgets.policy")
+        if res is None:
+            return
+        new = copy.deepcopy(pdb)
+        st = new.setdefault("status", {})
+        st["disruptionsAllowed"] = max(int(st.get("disruptionsAllowed", 0)) - 1, 0)
+        st.setdefault("disruptedPods", {})[pod["metadata"]["name"]] = self.reg.clock.rfc3339()
+        self.reg._update_from(res, new, pdb, WriteOptions(field_manager="eviction"), "status")
 
     # -------------------------------------------------------------- serviceaccounts/token
     def token(self, ns: str, name: str, req: Any) -> Obj:

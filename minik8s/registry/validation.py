@@ -481,7 +481,42 @@ def ingress(obj: Obj, old: Obj | None) -> list[FieldError]:
     return errs
 
 
+def cronjob(obj: Obj, old: Obj | None) -> list[FieldError]:
+    """CronJob schedule and time zone, as the batch validation checks them."""
+    from minik8s.api import cron
+
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        return [FieldError("required", "spec")]
+    errs: list[FieldError] = []
+    sched = spec.get("schedule")
+    if not sched:
+        errs.append(FieldError("required", "spec.schedule"))
+    elif isinstance(sched, str):
+        if old is None and ("TZ=" in sched):
+            errs.append(FieldError("invalid", "spec.schedule", sched,
+                                   "cannot use TZ or CRON_TZ in schedule, use timeZone field instead"))
+        else:
+            try:
+                cron.parse(sched)
+            except cron.CronError as e:
+                errs.append(FieldError("invalid", "spec.schedule", sched, str(e)))
+    tz = spec.get("timeZone")
+    if tz:
+        try:
+            cron.load_zone(tz)
+        except cron.CronError:
+            errs.append(FieldError("invalid", "spec.timeZone", tz, "unknown time zone " + tz))
+    jt = (spec.get("jobTemplate") or {})
+    if isinstance(jt, dict) and isinstance(jt.get("spec"), dict):
+        tspec = ((jt["spec"].get("template") or {}).get("spec"))
+        if isinstance(tspec, dict):
+            errs += _containers(tspec, "spec.jobTemplate.spec.template.spec")
+    return errs
+
+
 VALIDATORS: dict[str, Validator] = {
+    "cronjobs.batch": cronjob,
     "ingresses.networking.k8s.io": ingress,
     "persistentvolumeclaims": pvc,
     "pods": pod,

@@ -22,7 +22,6 @@ PodTopologySpread read them.
 from __future__ import annotations
 
 from itertools import chain
-from typing import NamedTuple
 
 from minik8s.api import selectors
 from minik8s.scheduler.nodeinfo import NodeInfo

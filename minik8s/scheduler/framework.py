@@ -22,6 +22,7 @@ Plugin protocol (all methods optional except ``NAME``; see ``plugins/``)::
     NAME: str
     pre_filter(state, pod) -> Status | PreFilterResult | None
     filter(state, pod, nodes) -> list[Status | None] | None   # None: every node fits
+                                                      # (an internal error raises)
     add_pod(state, pod, other, node) / remove_pod(...)    # PreFilterExtensions
     pre_score(state, pod, nodes) -> Status | None
     score(state, pod, nodes) -> list[int]                 # one call for all feasible nodes
@@ -61,9 +62,11 @@ FilterFn = Callable[[CycleState, PodInfo, "list[NodeInfo]"], "list[Status | None
 class ScheduleResult:
     """The outcome of one cycle. ``node`` is None when the pod fits nowhere (or on error).
 
-    ``statuses`` holds the rejecting Status of every rejected node (for preemption);
-    ``diagnosis`` the same as reason lists; ``state`` and ``pod_info`` are what
-    ``preemption.preempt`` continues from.
+    When the pod fits nowhere, ``statuses`` holds every node's rejecting Status (the
+    first rejecting plugin in profile order; preemption reads the codes) and
+    ``diagnosis`` the same as reason lists; a successful cycle leaves them empty
+    (``evaluated`` still counts the nodes walked). ``state`` and ``pod_info`` are
+    what ``preemption.preempt`` continues from.
     """
 
     node: str | None
@@ -167,16 +170,18 @@ class Framework:
         nodes = all_nodes
         if names is not None:
             nodes = [ni for n in sorted(names) if (ni := cache.get_node(n)) is not None]
-        feasible, statuses, error, reordered = self._find_feasible(state, p, nodes, num_all)
-        result.evaluated = len(feasible) + len(statuses)
+        feasible, walked, statuses_of, reordered = self._find_feasible(state, p, nodes, num_all)
+        result.evaluated = walked
         result.feasible = len(feasible)
-        if error is None and not feasible and reordered:
-            statuses, error = self._exact_statuses(state, p, statuses)
-        result.statuses = statuses
-        if error is not None:
-            result.error = error.message
-            return result
         if not feasible:
+            statuses = statuses_of()
+            if reordered:
+                statuses = self._exact_statuses(state, p, statuses)
+            errors = [st for st in statuses.values() if st.code == Code.ERROR]
+            if errors:
+                result.error = errors[0].message
+                return result
+            result.statuses = statuses
             result.unschedulable_plugins = {st.plugin for st in statuses.values()}
             if names is not None and len(nodes) < num_all:
                 absent = unresolvable(f"node(s) didn't satisfy plugin(s) [{' '.join(narrowed_by)}]")
@@ -225,22 +230,24 @@ class Framework:
         return None, names, sorted(narrowed_by)
 
     def _find_feasible(self, state: CycleState, p: PodInfo, nodes: list[NodeInfo], num_all: int
-                       ) -> tuple[list[NodeInfo], dict[str, Status], Status | None, bool]:
+                       ) -> tuple[list[NodeInfo], int, Callable[[], dict[str, Status]], bool]:
         """Walk ``nodes`` from the rotating start until enough fit (``findNodesThatPassFilters``).
 
-        Returns (feasible, statuses of rejected nodes, error, reordered).
+        Returns (feasible nodes, nodes walked, a function building the rejected nodes'
+        statuses, reordered).
 
         Nodes go through the filters a chunk at a time (each plugin sees the chunk's
-        survivors in one call); the result is cut exactly where a node-by-node walk
+        survivors in one call); the walk is cut exactly where a node-by-node walk
         would have stopped, so the feasible nodes and the next start index are the
         same. Whether a node fits does not depend on the order of the filters, so
-        the most selective ones for this pod run first; the rejecting status is then
-        not necessarily the first plugin's in profile order (``reordered``) —
-        ``schedule`` recomputes it when no node fits and the statuses are reported.
+        the most selective ones for this pod run first; a rejecting status is then
+        not necessarily the first plugin's in profile order (``reordered``), and
+        ``schedule`` recomputes the statuses when no node fits. Statuses are only
+        built when asked for: a successful cycle never needs them.
         """
         n = len(nodes)
         if not n:
-            return [], {}, None, False
+            return [], 0, dict, False
         to_find = num_feasible_nodes_to_find(self.profile.percentage_of_nodes_to_score, n)
         start = self.next_start_node_index % n
         order = nodes[start:] + nodes[:start] if start else nodes
@@ -250,7 +257,8 @@ class Framework:
         reordered = False
         special = self.cache.nominated_node_names() if self.cache.has_nominated else None
         feasible: list[NodeInfo] = []
-        statuses: dict[str, Status] = {}
+        verdicts: list[tuple[list[NodeInfo], list[Status | None]]] = []  # rejections, lazily read
+        overrides: dict[str, Status | None] = {}  # nodes with nominated pods, judged one by one
         pos = 0
         rate = 1.0  # share of nodes that passed so far, sizes the next chunk
         while pos < n and len(feasible) < to_find:
@@ -258,44 +266,53 @@ class Framework:
             size = min(n - pos, max(int(need / rate * 1.1) + 1, 64))
             chunk = order[pos:pos + size]
             alive = chunk
-            rejected: dict[str, Status] = {}
             for name, f in filters:
                 res = f(state, p, alive)
                 if res is None or not any(res):  # every node passed
                     continue
                 survivors = [ni for ni, st in zip(alive, res, strict=True) if st is None]
                 rejects[name] += len(alive) - len(survivors)
-                for ni, st in zip(alive, res, strict=True):
-                    if st is not None:
-                        rejected[ni.name] = st
+                verdicts.append((alive, res))
                 alive = survivors
                 if not alive:
                     break
-            if special:
-                alive, rejected = self._recheck_nominated(state, p, chunk, alive, rejected, special)
-            for st in rejected.values():
-                if st.code == Code.ERROR:
-                    return feasible, statuses, st, reordered
+            if special and any(ni.name in special for ni in chunk):
+                for ni in chunk:
+                    if ni.name in special:
+                        overrides[ni.name] = self.run_filters(state, p, ni)
+                ok = {id(ni) for ni in alive}
+                alive = [ni for ni in chunk if (overrides[ni.name] is None if ni.name in special
+                                                else id(ni) in ok)]
             if len(alive) > need:  # stop right after the node that completes the set
                 cut = chunk.index(alive[need - 1]) + 1
                 feasible.extend(alive[:need])
-                statuses.update((ni.name, rejected[ni.name]) for ni in chunk[:cut]
-                                if ni.name in rejected)
                 pos += cut
                 break
             feasible.extend(alive)
-            statuses.update(rejected)
             pos += len(chunk)
             rate = max(len(feasible) / pos, 0.02)
-            if rejected:  # most selective filters first for the rest of the walk
+            if len(alive) < len(chunk):  # most selective filters first for the rest of the walk
                 by_rejects = sorted(filters, key=lambda nf: -rejects[nf[0]])
                 reordered = reordered or by_rejects != filters
                 filters = by_rejects
         self.next_start_node_index = (self.next_start_node_index + pos) % num_all
-        return feasible, statuses, None, reordered
+
+        def statuses() -> dict[str, Status]:
+            """Every walked node that did not fit -> its status (complete when none fit)."""
+            out: dict[str, Status] = {}
+            for group, res in verdicts:
+                for ni, st in zip(group, res, strict=True):
+                    if st is not None:
+                        out[ni.name] = st
+            for name, st in overrides.items():
+                out.pop(name, None)
+                if st is not None:
+                    out[name] = st
+            return out
+        return feasible, pos, statuses, reordered
 
     def _exact_statuses(self, state: CycleState, p: PodInfo, statuses: dict[str, Status]
-                        ) -> tuple[dict[str, Status], Status | None]:
+                        ) -> dict[str, Status]:
         """Each rejected node's status from the first rejecting filter in profile order."""
         cache = self.cache
         special = cache.nominated_node_names() if cache.has_nominated else set()
@@ -313,30 +330,15 @@ class Framework:
                 if st is None:
                     survivors.append(ni)
                 else:
-                    if st.code == Code.ERROR:
-                        return out, st
                     out[ni.name] = st
             alive = survivors
-        return out, None
-
-    def _recheck_nominated(self, state: CycleState, p: PodInfo, chunk: list[NodeInfo],
-                           alive: list[NodeInfo], rejected: dict[str, Status], special: set[str]
-                           ) -> tuple[list[NodeInfo], dict[str, Status]]:
-        """Nodes with nominated pods are judged with those pods counted on them."""
-        redo = {ni.name: self.run_filters(state, p, ni) for ni in chunk if ni.name in special}
-        if not redo:
-            return alive, rejected
-        for name, st in redo.items():
-            rejected.pop(name, None)
-            if st is not None:
-                rejected[name] = st
-        return [ni for ni in chunk if ni.name not in rejected], rejected
+        return out
 
     def _prioritize(self, state: CycleState, p: PodInfo, nodes: list[NodeInfo]
                     ) -> list[int] | Status:
         skip = state.skip_score
         for name, fn in self._pre_score:
-            st = fn(state, p, nodes)
+            st: Status | None = fn(state, p, nodes)
             if st is None:
                 continue
             if st.code == Code.SKIP:
@@ -347,7 +349,7 @@ class Framework:
         for name, pl, weight in self._score:
             if name in skip:
                 continue
-            scores = pl.score(state, p, nodes)
+            scores: list[int] = pl.score(state, p, nodes)
             normalize = getattr(pl, "normalize_score", None)
             if normalize is not None:
                 scores = normalize(state, p, nodes, scores)

@@ -48,7 +48,7 @@ def compile_term(term: Mapping[str, Any] | None) -> TermMatcher:
     name_in: list[str] = []
     name_not_in: list[str] = []
     for f in fields:
-        values = f.get("values") or ()
+        values: list[Any] = list(f.get("values") or ())
         if f.get("key") != "metadata.name" or len(values) != 1:
             return _never  # a field requirement takes exactly one node name
         if f.get("operator") == "In":
@@ -96,7 +96,7 @@ class RequiredNodeAffinity:
     def _compile_by_labels(self, raw_terms: list[Any] | None
                            ) -> Callable[[Mapping[str, str]], bool] | None:
         """The whole affinity as one label matcher, when no term looks at node names."""
-        base = [(k, selectors.EQUALS, (v,)) for k, v in self._labels]
+        base: list[selectors.Requirement] = [(k, selectors.EQUALS, (v,)) for k, v in self._labels]
         sels = []
         for t in raw_terms if raw_terms is not None else [None]:
             reqs = _label_requirements(t)

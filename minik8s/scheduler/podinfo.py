@@ -197,7 +197,7 @@ class PodInfo:
     pvc_names: tuple[str, ...]
 
     @classmethod
-    def of(cls, pod: Mapping[str, Any]) -> PodInfo:
+    def of(cls, pod: Mapping[str, Any] | PodInfo) -> PodInfo:
         if isinstance(pod, PodInfo):
             return pod
         self = cls.__new__(cls)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from minik8s.api import selectors
@@ -81,35 +81,45 @@ def _terminating_by_preemption(p: PodInfo) -> bool:
         return False
     for c in (p.pod.get("status") or {}).get("conditions") or ():
         if c.get("type") == "DisruptionTarget":
-            return c.get("status") == "True" and c.get("reason") == "PreemptionByScheduler"
+            return bool(c.get("status") == "True" and c.get("reason") == "PreemptionByScheduler")
     return False
+
+
+@dataclasses.dataclass
+class _Budget:
+    namespace: str
+    selector: selectors.LabelSelector
+    allowed: int
+    disrupted: Mapping[str, Any]
 
 
 def split_by_pdb(pods: list[PodInfo], pdbs: Iterable[Mapping[str, Any]]
                  ) -> tuple[list[PodInfo], list[PodInfo]]:
     """``filterPodsWithPDBViolation``: (violating, non-violating), order kept."""
-    budgets = []
+    budgets: list[_Budget] = []
     for pdb in pdbs:
         meta, spec, status = pdb.get("metadata") or {}, pdb.get("spec") or {}, pdb.get("status") or {}
         try:
             sel = selectors.label_selector_from_dict(spec.get("selector"))
         except selectors.SelectorError:
             continue
-        budgets.append([meta.get("namespace") or "default", sel,
-                        int(status.get("disruptionsAllowed") or 0),
-                        status.get("disruptedPods") or {}])
-    violating, ok = [], []
+        budgets.append(_Budget(str(meta.get("namespace") or "default"), sel,
+                               int(status.get("disruptionsAllowed") or 0),
+                               status.get("disruptedPods") or {}))
+    violating: list[PodInfo] = []
+    ok: list[PodInfo] = []
     for p in pods:
         bad = False
         if p.labels:
             for b in budgets:
-                ns, sel, _, disrupted = b
-                if ns != p.namespace or sel.empty or sel.is_nothing or not sel.matches(p.labels):
+                sel = b.selector
+                if b.namespace != p.namespace or sel.empty or sel.is_nothing \
+                        or not sel.matches(p.labels):
                     continue
-                if p.name in disrupted:
-                    continue
-                b[2] -= 1
-                if b[2] < 0:
+                if p.name in b.disrupted:
+                    continue  # already being disrupted: the budget counted it
+                b.allowed -= 1
+                if b.allowed < 0:
                     bad = True
         (violating if bad else ok).append(p)
     return violating, ok
@@ -161,7 +171,7 @@ def pick_one_node(candidates: list[_Candidate]) -> _Candidate:
         top = highest(c)
         return min((v.start_time or "~") for v in c.victims if v.priority == top)
 
-    rules = [
+    rules: list[Callable[[_Candidate], int]] = [
         lambda c: -c.pdb_violations,
         lambda c: -highest(c),
         lambda c: -sum(v.priority + _MAX_INT32 + 1 for v in c.victims),

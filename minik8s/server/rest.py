@@ -48,7 +48,8 @@ def write_options(request: web.Request, version: str, *, body_dry_run: Any = Non
             "too_long", "fieldManager", detail="may not be more than 128 characters")])
     force = q.get("force")
     return WriteOptions(dry_run=bool(dry), field_manager=fm, field_validation=fv,
-                        force=force == "true", version=version)
+                        force=force == "true", version=version,
+                        user_agent=request.headers.get("User-Agent"))
 
 
 def _status_ok(details: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -17,10 +17,11 @@ from minik8s.api import errors
 from minik8s.runtime.context import ControllerContext
 from minik8s.runtime.controller import Request, Result
 from minik8s.sim import refs, stages
+from minik8s.sim.facts import Env
 from minik8s.sim.ips import PodIPs
 from minik8s.sim.logs import PodLogs
 from minik8s.sim.node_agent import NodeAgent, kubelet_state
-from minik8s.sim.pods import Env, PodWorker
+from minik8s.sim.pods import PodWorker
 from minik8s.sim.settings import KubeletSettings
 
 Obj = dict[str, Any]
@@ -81,7 +82,7 @@ class Kubelet:
         uid = pod["metadata"].get("uid", "")
         self._uids[key] = uid
         self._adopt_ip(pod, node)
-        wait = self.worker.sync(pod, node, self.agent.network_ready(node_name))
+        wait = self.worker.sync(pod, node, self.agent.network_ready(node["metadata"]["name"]))
         return None if wait is None else Result(requeue_after=wait)
 
     def _adopt_ip(self, pod: Obj, node: Obj) -> None:

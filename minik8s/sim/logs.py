@@ -20,7 +20,7 @@ Obj = dict[str, Any]
 
 def _nano(t: float) -> str:
     """RFC3339NanoFixed, the kubelet's --timestamps format."""
-    d = _dt.datetime.fromtimestamp(t, _dt.timezone.utc)
+    d = _dt.datetime.fromtimestamp(t, _dt.UTC)
     return d.strftime("%Y-%m-%dT%H:%M:%S.") + f"{d.microsecond * 1000:09d}Z"
 
 

@@ -252,7 +252,7 @@ def image_size(image: str) -> int:
 
 def go_duration(seconds: float) -> str:
     """Go's ``time.Duration.String`` for a duration (truncated to ms like the kubelet's)."""
-    ms = int(round(seconds * 1000))
+    ms = round(seconds * 1000)
     if ms == 0:
         return "0s"
     if ms < 1000:

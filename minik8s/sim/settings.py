@@ -39,7 +39,7 @@ class KubeletSettings:
     stages: list[str] = dataclasses.field(default_factory=list)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any] | None, virtual: bool) -> "KubeletSettings":
+    def from_dict(cls, d: dict[str, Any] | None, virtual: bool) -> KubeletSettings:
         d = dict(d or {})
         unknown = set(d) - {f.name for f in dataclasses.fields(cls)}
         if unknown:

@@ -26,15 +26,23 @@ EDGE_VERSIONS = ["1.27", "1.33"]
 PROTOBUF_VERSIONS = ["1.32", "1.33"]
 
 
+#: a schedulerName nobody serves: the pod stays Pending and unchanged (quiet for watches and
+#: no-op checks) until a test binds it itself
+NO_SCHEDULER = "e2e-nobody"
+
+
 def make_pod(name: str, namespace: str = "default", *, labels: dict[str, str] | None = None,
-             image: str = "nginx:1.25", owner: Obj | None = None) -> Obj:
+             image: str = "nginx:1.25", owner: Obj | None = None,
+             scheduler: str | None = None) -> Obj:
     md: Obj = {"name": name, "namespace": namespace}
     if labels:
         md["labels"] = dict(labels)
     if owner is not None:
         md["ownerReferences"] = [owner_ref(owner)]
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": md,
-            "spec": {"containers": [{"name": "c", "image": image}]}}
+    spec: Obj = {"containers": [{"name": "c", "image": image}]}
+    if scheduler:
+        spec["schedulerName"] = scheduler
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": md, "spec": spec}
 
 
 def make_deployment(name: str, namespace: str = "default", *, replicas: int = 0,

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from conftest import ServedCluster
+from served import ServedCluster
 
 DATA = pathlib.Path(__file__).resolve().parents[1] / "data" / "crd"
 pytestmark = pytest.mark.kubectl

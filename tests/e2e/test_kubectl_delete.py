@@ -8,8 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import EDGE_VERSIONS, eventually, make_deployment, make_pod, make_replicaset, \
-    write_manifest
+from e2e_support import (
+    EDGE_VERSIONS,
+    NO_SCHEDULER,
+    eventually,
+    make_deployment,
+    make_pod,
+    make_replicaset,
+    write_manifest,
+)
 
 pytestmark = pytest.mark.kubectl
 edge = pytest.mark.parametrize("version", EDGE_VERSIONS)
@@ -102,7 +109,7 @@ def test_foreground_delete_without_wait_shows_the_pending_owner(served: Any,
 
 @edge
 def test_delete_dry_run_server_keeps_the_object(served: Any, version: str) -> None:
-    pod = served.run(served.client.create, make_pod("p1"))
+    pod = served.run(served.client.create, make_pod("p1", scheduler=NO_SCHEDULER))
     p = served.kubectl("delete", "pod", "p1", "--dry-run=server", version=version)
     assert p.stdout.strip() == 'pod "p1" deleted (server dry run)'
     live = get(served, "v1", "Pod", "p1")
@@ -139,13 +146,13 @@ def test_delete_immortal_namespace_is_forbidden(served: Any, version: str) -> No
 def test_drain_evicts_the_pods_bound_to_the_node(served: Any, version: str) -> None:
     c = served.client
     for name in ("a", "b"):
-        served.run(c.create, make_pod(name))
+        served.run(c.create, make_pod(name, scheduler=NO_SCHEDULER))
         served.run(c.bind, "default", name, "minik8s-worker")
-    served.run(c.create, make_pod("elsewhere"))
+    served.run(c.create, make_pod("elsewhere", scheduler=NO_SCHEDULER))
     served.run(c.bind, "default", "elsewhere", "minik8s-worker2")
-    # --grace-period=0: nothing here plays the kubelet that would confirm a graceful delete
+    # graceful eviction: the simulated kubelet confirms each pod's termination
     p = served.kubectl("drain", "minik8s-worker", "--ignore-daemonsets", "--force",
-                       "--grace-period=0", "--timeout=30s", version=version, timeout=60)
+                       "--timeout=30s", version=version, timeout=60)
     lines = p.stdout.splitlines()
     assert lines[0] == "node/minik8s-worker cordoned"
     assert {"pod/a evicted", "pod/b evicted"} <= set(lines)
@@ -158,7 +165,7 @@ def test_drain_evicts_the_pods_bound_to_the_node(served: Any, version: str) -> N
 
 @edge
 def test_drain_without_force_refuses_unmanaged_pods(served: Any, version: str) -> None:
-    served.run(served.client.create, make_pod("a"))
+    served.run(served.client.create, make_pod("a", scheduler=NO_SCHEDULER))
     served.run(served.client.bind, "default", "a", "minik8s-worker")
     p = served.kubectl("drain", "minik8s-worker", "--ignore-daemonsets", version=version,
                        check=False)

@@ -12,8 +12,14 @@ from typing import Any
 
 import pytest
 import yaml
-from e2e_support import EDGE_VERSIONS, PROTOBUF_VERSIONS, make_deployment, make_pod, names_of, \
-    table_rows
+from e2e_support import (
+    EDGE_VERSIONS,
+    PROTOBUF_VERSIONS,
+    make_deployment,
+    make_pod,
+    names_of,
+    table_rows,
+)
 
 pytestmark = pytest.mark.kubectl
 edge = pytest.mark.parametrize("version", EDGE_VERSIONS)
@@ -209,14 +215,14 @@ def test_unsupported_field_label_is_a_bad_request(cluster: Any, version: str) ->
 @edge
 def test_describe_pod(cluster: Any, version: str) -> None:
     out = cluster.kubectl("describe", "pod", "p1", version=version).stdout
-    fields = dict(re.findall(r"^([A-Z][\w ]+):\s+(.*)$", out, re.M))
+    fields = dict(re.findall(r"^([A-Z][\w ]+):\s+(.*)$", out, re.MULTILINE))
     assert fields["Name"] == "p1"
     assert fields["Namespace"] == "default"
     assert fields["Service Account"] == "default"
     assert fields["QoS Class"] == "BestEffort"
     assert "app=web" in out and "tier=1" in out
-    assert re.search(r"^Containers:\n  c:\n    Image:\s+nginx:1.25$", out, re.M)
-    assert re.search(r"^Events:", out, re.M)
+    assert re.search(r"^Containers:\n  c:\n(    .*\n)*?    Image:\s+nginx:1.25$", out, re.MULTILINE)
+    assert re.search(r"^Events:", out, re.MULTILINE)
 
 
 @edge
@@ -262,11 +268,11 @@ def test_get_in_missing_namespace_is_empty(cluster: Any, version: str) -> None:
 @edge
 def test_api_resources_lists_deployments(cluster: Any, version: str) -> None:
     out = cluster.kubectl("api-resources", version=version).stdout
-    assert re.search(r"^deployments\s+deploy\s+apps/v1\s+true\s+Deployment$", out, re.M)
-    assert re.search(r"^pods\s+po\s+v1\s+true\s+Pod$", out, re.M)
-    assert re.search(r"^nodes\s+no\s+v1\s+false\s+Node$", out, re.M)
+    assert re.search(r"^deployments\s+deploy\s+apps/v1\s+true\s+Deployment$", out, re.MULTILINE)
+    assert re.search(r"^pods\s+po\s+v1\s+true\s+Pod$", out, re.MULTILINE)
+    assert re.search(r"^nodes\s+no\s+v1\s+false\s+Node$", out, re.MULTILINE)
     # only the preferred version of a group, subresources never
-    assert re.search(r"^horizontalpodautoscalers\s+hpa\s+autoscaling/v2\s+", out, re.M)
+    assert re.search(r"^horizontalpodautoscalers\s+hpa\s+autoscaling/v2\s+", out, re.MULTILINE)
     assert "pods/status" not in out
 
 
@@ -306,11 +312,11 @@ def test_get_raw_of_a_missing_object(cluster: Any, version: str) -> None:
 @edge
 def test_explain_deployment_strategy(cluster: Any, version: str) -> None:
     out = cluster.kubectl("explain", "deployment.spec.strategy", version=version).stdout
-    assert re.search(r"^KIND:\s+Deployment$", out, re.M)
-    assert re.search(r"^VERSION:\s+v1$", out, re.M)
-    assert re.search(r"^FIELD: strategy <DeploymentStrategy>$", out, re.M)
-    assert re.search(r"^  rollingUpdate\t<RollingUpdateDeployment>$", out, re.M)
-    assert re.search(r"^  type\t<string>$", out, re.M)
+    assert re.search(r"^KIND:\s+Deployment$", out, re.MULTILINE)
+    assert re.search(r"^VERSION:\s+v1$", out, re.MULTILINE)
+    assert re.search(r"^FIELD: strategy <DeploymentStrategy>$", out, re.MULTILINE)
+    assert re.search(r"^  rollingUpdate\t<RollingUpdateDeployment>$", out, re.MULTILINE)
+    assert re.search(r"^  type\t<string>$", out, re.MULTILINE)
 
 
 @edge

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import KUBECTL_VERSIONS
+from served import KUBECTL_VERSIONS
 from e2e_support import make_deployment, write_manifest
 
 pytestmark = pytest.mark.kubectl

@@ -11,8 +11,8 @@ import subprocess
 from typing import Any
 
 import pytest
-from conftest import KUBECTL_DIR
-from e2e_support import EDGE_VERSIONS, LineReader, eventually, make_pod
+from served import KUBECTL_DIR
+from e2e_support import EDGE_VERSIONS, NO_SCHEDULER, LineReader, eventually, make_pod
 
 pytestmark = [pytest.mark.kubectl, pytest.mark.parametrize("version", EDGE_VERSIONS)]
 
@@ -25,20 +25,25 @@ def start(served: Any, version: str, *args: str) -> LineReader:
     return LineReader(proc)
 
 
+def quiet_pod(name: str, **kw: Any) -> Any:
+    """Unscheduled pods change only when the test changes them."""
+    return make_pod(name, scheduler=NO_SCHEDULER, **kw)
+
+
 def first_cell(line: str) -> str:
     return line.split()[0]
 
 
 def mutate(served: Any, name: str) -> None:
     c = served.client
-    served.run(c.create, make_pod(name))
+    served.run(c.create, quiet_pod(name))
     served.run(lambda: c.patch("v1", "Pod", name, {"metadata": {"labels": {"x": "y"}}},
                                "default"))
     served.run(lambda: c.delete("v1", "Pod", name, "default", grace_period_seconds=0))
 
 
 def test_get_watch_prints_initial_rows_once_then_changes(served: Any, version: str) -> None:
-    served.run(served.client.create, make_pod("p1"))
+    served.run(served.client.create, quiet_pod("p1"))
     w = start(served, version, "get", "pods", "-w")
     try:
         w.wait_for(lambda lines: len(lines) >= 2)  # header + the existing pod
@@ -53,7 +58,7 @@ def test_get_watch_prints_initial_rows_once_then_changes(served: Any, version: s
 
 
 def test_get_watch_output_watch_events(served: Any, version: str) -> None:
-    served.run(served.client.create, make_pod("p1"))
+    served.run(served.client.create, quiet_pod("p1"))
     w = start(served, version, "get", "pods", "-w", "--output-watch-events")
     try:
         w.wait_for(lambda lines: len(lines) >= 2)
@@ -74,7 +79,7 @@ def test_get_watch_json_streams_objects(served: Any, version: str) -> None:
 
     w = start(served, version, "get", "pods", "-w", "-o", "json", "--output-watch-events")
     try:
-        served.run(served.client.create, make_pod("p1"))
+        served.run(served.client.create, quiet_pod("p1"))
         lines = w.wait_for(lambda lines: len(lines) >= 1)
     finally:
         w.stop()
@@ -88,8 +93,8 @@ def watchers(served: Any, key: str) -> int:
 
 
 def test_get_watch_single_object_by_name(served: Any, version: str) -> None:
-    served.run(served.client.create, make_pod("p1"))
-    served.run(served.client.create, make_pod("other"))
+    served.run(served.client.create, quiet_pod("p1"))
+    served.run(served.client.create, quiet_pod("other"))
     before = watchers(served, "pods")
     w = start(served, version, "get", "pod", "p1", "-w", "--output-watch-events")
     try:
@@ -109,8 +114,8 @@ def test_get_watch_single_object_by_name(served: Any, version: str) -> None:
 
 def test_get_watch_with_selector_sees_objects_enter_and_leave(served: Any, version: str) -> None:
     c = served.client
-    served.run(c.create, make_pod("in", labels={"app": "x"}))
-    served.run(c.create, make_pod("out", labels={"app": "y"}))
+    served.run(c.create, quiet_pod("in", labels={"app": "x"}))
+    served.run(c.create, quiet_pod("out", labels={"app": "y"}))
     w = start(served, version, "get", "pods", "-l", "app=x", "-w", "--output-watch-events")
     try:
         w.wait_for(lambda lines: len(lines) >= 2)
@@ -121,5 +126,6 @@ def test_get_watch_with_selector_sees_objects_enter_and_leave(served: Any, versi
         lines = w.wait_for(lambda lines: len(lines) >= 4)
     finally:
         w.stop()
+    # entering the selector is ADDED, leaving it is DELETED
     assert [x.split()[:2] for x in lines[1:4]] == [["ADDED", "in"], ["ADDED", "out"],
                                                   ["DELETED", "in"]]

@@ -16,8 +16,15 @@ from typing import Any
 
 import pytest
 import yaml
-from e2e_support import EDGE_VERSIONS, PROTOBUF_VERSIONS, kubectl_json, make_deployment, \
-    make_pod, write_manifest
+from e2e_support import (
+    EDGE_VERSIONS,
+    NO_SCHEDULER,
+    PROTOBUF_VERSIONS,
+    kubectl_json,
+    make_deployment,
+    make_pod,
+    write_manifest,
+)
 
 pytestmark = pytest.mark.kubectl
 edge = pytest.mark.parametrize("version", EDGE_VERSIONS)
@@ -311,7 +318,8 @@ def test_failing_json_patch_test_op(served: Any, version: str) -> None:
 ], ids=["strategic", "merge", "json"])
 def test_patch_that_changes_nothing(served: Any, version: str, patch_type: str,
                                     patch: str) -> None:
-    pod = served.run(served.client.create, make_pod("web-0", labels={"app": "web"}))
+    pod = served.run(served.client.create, make_pod("web-0", labels={"app": "web"},
+                                                    scheduler=NO_SCHEDULER))
     p = served.kubectl("patch", "pod", "web-0", "--type", patch_type, "-p", patch,
                        version=version)
     assert p.stdout.strip() == "pod/web-0 patched (no change)"
@@ -367,6 +375,24 @@ def test_scale_deployment(served: Any, version: str) -> None:
                        version=version, check=False)
     assert p.returncode == 1
     assert "Expected replicas to be 3, was 5" in p.stderr
+
+
+@edge
+def test_scale_is_owned_through_the_scale_subresource(served: Any, tmp_path: Path,
+                                                     version: str) -> None:
+    f = write_manifest(tmp_path, "d.yaml", make_deployment("web", replicas=1))
+    served.kubectl("apply", "--server-side", "-f", f, version=version)
+    served.kubectl("scale", "deploy", "web", "--replicas=3", version=version)
+    managed = get(served, "apps/v1", "Deployment", "web")["metadata"]["managedFields"]
+    # no fieldManager on a scale request: the manager is the User-Agent's product
+    scaler = [m for m in managed if m.get("subresource") == "scale"]
+    assert [(m["manager"], m["operation"]) for m in scaler] == [(f"kubectl.{version}", "Update")]
+    assert scaler[0]["fieldsV1"] == {"f:spec": {"f:replicas": {}}}
+    p = served.kubectl("apply", "--server-side", "-f", f, version=version, check=False)
+    assert p.returncode == 1
+    assert p.stderr.startswith(
+        f'error: Apply failed with 1 conflict: conflict with "kubectl.{version}" with '
+        'subresource "scale" using apps/v1: .spec.replicas')
 
 
 @edge

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from e2e_support import make_deployment, make_pod
+from e2e_support import NO_SCHEDULER, make_deployment, make_pod
 
 kubernetes = pytest.importorskip("kubernetes")
-from kubernetes import client as k8s  # noqa: E402
-from kubernetes import config, watch  # noqa: E402
+from kubernetes import client as k8s
+from kubernetes import config, watch
 
 POD_BODY = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p1", "labels": {"app": "a"}},
             "spec": {"containers": [{"name": "c", "image": "nginx:1.25"}]}}
@@ -122,9 +122,14 @@ def test_immediate_delete_answers_a_success_status(served: Any, core: Any, apps:
 
 # ------------------------------------------------------------------ watch
 
+def quiet_pod(name: str, **kw: Any) -> Any:
+    """Unscheduled pods change only when the test changes them."""
+    return make_pod(name, scheduler=NO_SCHEDULER, **kw)
+
+
 def test_watch_sees_added_modified_deleted(served: Any, core: Any) -> None:
     c = served.client
-    served.run(c.create, make_pod("p0"))
+    served.run(c.create, quiet_pod("p0"))
     seen: list[tuple[str, str]] = []
     w = watch.Watch()
     for ev in w.stream(core.list_namespaced_pod, "default", timeout_seconds=2):
@@ -132,7 +137,7 @@ def test_watch_sees_added_modified_deleted(served: Any, core: Any) -> None:
         seen.append((ev["type"], name))
         assert isinstance(ev["object"], k8s.V1Pod)
         if (ev["type"], name) == ("ADDED", "p0"):
-            served.run(c.create, make_pod("w"))
+            served.run(c.create, quiet_pod("w"))
             served.run(lambda: c.patch("v1", "Pod", "w", {"metadata": {"labels": {"m": "1"}}},
                                        "default"))
             served.run(lambda: c.delete("v1", "Pod", "w", "default", grace_period_seconds=0))
@@ -146,9 +151,9 @@ def test_watch_sees_added_modified_deleted(served: Any, core: Any) -> None:
 def test_watch_from_a_resource_version_replays_only_newer_events(served: Any,
                                                                    core: Any) -> None:
     c = served.client
-    served.run(c.create, make_pod("old"))
+    served.run(c.create, quiet_pod("old"))
     rv = core.list_namespaced_pod("default").metadata.resource_version
-    served.run(c.create, make_pod("new"))
+    served.run(c.create, quiet_pod("new"))
     events = [(e["type"], e["object"].metadata.name) for e in watch.Watch().stream(
         core.list_namespaced_pod, "default", resource_version=rv, timeout_seconds=1)]
     assert events == [("ADDED", "new")]
@@ -156,15 +161,15 @@ def test_watch_from_a_resource_version_replays_only_newer_events(served: Any,
 
 def test_watch_with_label_selector(served: Any, core: Any) -> None:
     c = served.client
-    served.run(c.create, make_pod("a", labels={"app": "x"}))
-    served.run(c.create, make_pod("b", labels={"app": "y"}))
+    served.run(c.create, quiet_pod("a", labels={"app": "x"}))
+    served.run(c.create, quiet_pod("b", labels={"app": "y"}))
     events = [(e["type"], e["object"].metadata.name) for e in watch.Watch().stream(
         core.list_namespaced_pod, "default", label_selector="app=x", timeout_seconds=1)]
     assert events == [("ADDED", "a")]
 
 
 def test_watch_from_a_too_old_resource_version_raises_410() -> None:
-    from conftest import ServedCluster
+    from served import ServedCluster
 
     from minik8s.config import ClusterConfig
 

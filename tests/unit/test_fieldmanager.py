@@ -310,17 +310,17 @@ def _e(manager: str, operation: str = "Update", subresource: str = "") -> Any:
 
 @pytest.mark.parametrize("conflicts,message", [
     ([(_e("kubectl-client-side-apply"), [("f:spec", "f:replicas")])],
-     'Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using apps/v1: '
-     '.spec.replicas'),
+     ('Apply failed with 1 conflict: conflict with "kubectl-client-side-apply" using apps/v1: '
+      '.spec.replicas')),
     ([(_e("kubectl", subresource="scale"), [("f:spec", "f:replicas")])],
-     'Apply failed with 1 conflict: conflict with "kubectl" with subresource "scale" using '
-     'apps/v1: .spec.replicas'),
+     ('Apply failed with 1 conflict: conflict with "kubectl" with subresource "scale" using '
+      'apps/v1: .spec.replicas')),
     ([(_e("other", "Apply"), [("f:spec", "f:replicas"), ("f:metadata", "f:labels", "f:a")])],
-     'Apply failed with 2 conflicts: conflicts with "other":\n- .spec.replicas\n'
-     '- .metadata.labels.a'),
+     ('Apply failed with 2 conflicts: conflicts with "other":\n- .spec.replicas\n'
+      '- .metadata.labels.a')),
     ([(_e("z"), [("f:a",)]), (_e("b", "Apply"), [("f:b",)])],
-     'Apply failed with 2 conflicts: conflicts with "b":\n- .b\nconflicts with "z" using '
-     'apps/v1:\n- .a'),
+     ('Apply failed with 2 conflicts: conflicts with "b":\n- .b\nconflicts with "z" using '
+      'apps/v1:\n- .a')),
 ], ids=["one field of an updater", "a field set through the scale subresource",
         "two fields of an applier", "two managers, sorted by name"])
 def test_conflicts_read_like_the_real_server(conflicts: Any, message: str) -> None:

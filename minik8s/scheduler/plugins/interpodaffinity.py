@@ -49,14 +49,17 @@ _REJECT_EXISTING = unschedulable(ERR_REASON_EXISTING_ANTI_AFFINITY, plugin=NAME)
 Counts = list[tuple[str, dict[str, int]]]  # (topology key, value -> matching pods)
 
 
-def merged_namespaces(term: AffinityTerm, cache: Any) -> frozenset[str] | None:
-    """The term's namespaces with its namespaceSelector resolved (None: every namespace)."""
+def merged_namespaces(term: AffinityTerm, cache: Any, own: str) -> frozenset[str] | None:
+    """The term's namespaces with its namespaceSelector resolved (None: every namespace).
+
+    Only namespaces that hold pods (and the pod's own, for matching itself) can matter.
+    """
     sel = term.ns_selector
     if sel.empty:
         return None
     if sel.is_nothing:
         return term.namespaces
-    return term.namespaces | {ns for ns in cache.namespaces()
+    return term.namespaces | {ns for ns in (*cache.namespaces(), own)
                               if sel.matches(cache.namespace_labels(ns) or {})}
 
 
@@ -149,13 +152,14 @@ class InterPodAffinity:
             if term.matches(pod, ns_labels):
                 s.existing.append((term.topology_key, counts))
         if pod.required_affinity:
-            query = tuple((merged_namespaces(t, cache), t.selector) for t in pod.required_affinity)
+            query = tuple((merged_namespaces(t, cache, pod.namespace), t.selector)
+                          for t in pod.required_affinity)
             s.affinity_query = query
             s.affinity = [(t.topology_key, cache.pod_counts(query, t.topology_key))
                           for t in pod.required_affinity]
             s.self_match = aggregates.matches_all(query, pod)
         for t in pod.required_anti_affinity:
-            query = ((merged_namespaces(t, cache), t.selector),)
+            query = ((merged_namespaces(t, cache, pod.namespace), t.selector),)
             s.anti_queries.append(query)
             s.anti.append((t.topology_key, cache.pod_counts(query, t.topology_key)))
         if not s.existing and not s.affinity and not s.anti:
@@ -233,7 +237,7 @@ class InterPodAffinity:
 
         for sign, weighted in ((1, pod.preferred_affinity), (-1, pod.preferred_anti_affinity)):
             for w, t in weighted:
-                query = ((merged_namespaces(t, cache), t.selector),)
+                query = ((merged_namespaces(t, cache, pod.namespace), t.selector),)
                 add(t.topology_key, cache.pod_counts(query, t.topology_key), sign * w)
         if not self.ignore_existing_preferred or has_preferred:
             groups = cache.term_groups.groups
@@ -256,9 +260,8 @@ class InterPodAffinity:
         items = list(scores.items())
         if len(items) == 1:
             tk, values = items[0]
-            return [values.get(ni.labels.get(tk), 0) for ni in nodes]  # type: ignore[arg-type]
-        return [sum(values.get(ni.labels.get(tk), 0) for tk, values in items)  # type: ignore[misc]
-                for ni in nodes]
+            return [values.get(ni.labels.get(tk, ""), 0) for ni in nodes]
+        return [sum(values.get(ni.labels.get(tk, ""), 0) for tk, values in items) for ni in nodes]
 
     def normalize_score(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo],
                         scores: list[int]) -> list[int]:

@@ -68,8 +68,8 @@ def _selector(raw: Mapping[str, Any] | None, match_label_keys: Any,
         sel = selectors.label_selector_from_dict(raw)
     except selectors.SelectorError:
         return selectors.NOTHING
-    extra = [(k, selectors.EQUALS, (pod_labels[k],)) for k in match_label_keys or ()
-             if k in pod_labels]
+    extra: list[selectors.Requirement] = [(k, selectors.EQUALS, (pod_labels[k],))
+                                          for k in match_label_keys or () if k in pod_labels]
     if not extra:
         return sel
     base = [] if sel.is_nothing else sel.requirements

@@ -47,8 +47,8 @@ class VolumeBinding:
             return SKIP
         return None
 
-    def filter(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> Status | None:
-        reasons = self.cache.volume_checker(pod, node)
-        if reasons:
-            return unresolvable(*reasons, plugin=NAME)
-        return None
+    def filter(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo]
+               ) -> list[Status | None] | None:
+        check = self.cache.volume_checker
+        return [unresolvable(*reasons, plugin=NAME) if (reasons := check(pod, ni)) else None
+                for ni in nodes]

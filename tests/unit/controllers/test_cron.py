@@ -1,4 +1,4 @@
-"""The cron parser (``minik8s.controllers.cron``): robfig/cron v3 ``ParseStandard`` semantics.
+"""The cron parser (``minik8s.api.cron``): robfig/cron v3 ``ParseStandard`` semantics.
 
 Table tests for parsing, errors and next times; a hypothesis property that ``next(t)`` is the
 first matching minute after ``t``, against an oracle built from the generated field sets.
@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from minik8s.controllers import cron
+from minik8s.api import cron
 
 UTC = dt.UTC
 T0 = dt.datetime(2026, 1, 1, tzinfo=UTC).timestamp()  # a Thursday

@@ -6,6 +6,7 @@ for the scheduler and kubelet.
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -216,3 +217,23 @@ async def test_bad_schedules_are_reported(cluster: Cluster, spec: Obj, reason: s
     await cluster.advance(600)
     assert jobs(cluster) == []
     assert events(cluster, reason) == [message]
+
+
+# -- with every default component (scheduler and kubelet included) ----------------------
+FULL = all(importlib.util.find_spec(m) is not None
+           for m in ("minik8s.scheduler.scheduler", "minik8s.sim.kubelet"))
+
+
+@pytest.mark.skipif(not FULL, reason="needs the scheduler and the simulated kubelet")
+async def test_with_every_default_component_an_hour_leaves_the_last_three_jobs() -> None:
+    async with Cluster(clock="virtual", serve=False) as c:
+        cj = make_cronjob()
+        cj["spec"]["jobTemplate"]["spec"]["template"]["metadata"] = {
+            "annotations": {"minik8s.io/complete-after": "10"}}
+        c.client.create(cj)
+        await c.settle()
+        await c.advance(3600 + 60)
+        assert len(events(c, "SuccessfulCreate")) == 12
+        assert jobs(c) == [name_at(m) for m in (50, 55, 60)]
+        st = cronjob(c)["status"]
+        assert "active" not in st and st["lastSuccessfulTime"] == "2026-01-01T01:00:10Z"

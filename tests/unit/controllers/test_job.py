@@ -226,6 +226,11 @@ async def test_the_active_deadline_fails_the_job_on_the_clock(cluster: Cluster) 
     await cluster.advance(29)
     assert not conditions(job(cluster))
     await cluster.advance(1)
+    # the pods are terminating (no kubelet runs here): the Job waits for them before Failed
+    assert conditions(job(cluster)) == [("FailureTarget", "True", "DeadlineExceeded")]
+    for p in cluster.client.list("v1", "Pod", NS).items:
+        cluster.client.delete("v1", "Pod", p["metadata"]["name"], NS, grace_period_seconds=0)
+    await cluster.settle()
     j = job(cluster)
     assert conditions(j) == [("FailureTarget", "True", "DeadlineExceeded"),
                              ("Failed", "True", "DeadlineExceeded")]

@@ -6,12 +6,11 @@ import re
 from typing import Any
 
 import pytest
+from simkit import WORKER, Sim, cluster_config, make_pod
 
 from minik8s.api import errors
 from minik8s.cluster import Cluster
 from minik8s.sim import podstatus
-
-from conftest import WORKER, Sim, cluster_config, make_pod
 
 HEX64 = re.compile(r"^containerd://[0-9a-f]{64}$")
 
@@ -21,7 +20,8 @@ def cond(pod: dict[str, Any], ctype: str) -> dict[str, Any]:
 
 
 def container(pod: dict[str, Any], i: int = 0) -> dict[str, Any]:
-    return pod["status"]["containerStatuses"][i]
+    cs: dict[str, Any] = pod["status"]["containerStatuses"][i]
+    return cs
 
 
 async def test_a_bound_pod_is_running_and_ready_after_settle_with_every_status_field(sim: Sim) -> None:
@@ -57,8 +57,8 @@ async def test_a_missing_secret_key_gives_create_container_config_error_until_th
     assert container(pod)["state"] == {"waiting": {
         "reason": "CreateContainerConfigError",
         "message": "couldn't find key rootPassword in Secret default/helloworld-secrets"}}
-    assert ("Warning", "Failed", "Error: couldn't find key rootPassword in Secret "
-            "default/helloworld-secrets", 1) in sim.events("database")
+    msg = "Error: couldn't find key rootPassword in Secret default/helloworld-secrets"
+    assert ("Warning", "Failed", msg, 1) in sim.events("database")
     sim.client.patch("v1", "Secret", "helloworld-secrets", {"stringData": {"rootPassword": "x"}},
                      "default")
     await sim.settle()

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from simkit import WORKER, Sim, make_pod
 
 from minik8s.controllers.nodelifecycle import min_toleration, tolerates
-
-from conftest import WORKER, Sim, make_pod
 
 NOT_READY = "node.kubernetes.io/not-ready"
 UNREACHABLE = "node.kubernetes.io/unreachable"
@@ -19,7 +18,8 @@ def taints(sim: Sim, node: str = WORKER) -> list[tuple[str, str]]:
 
 
 def ready(sim: Sim, node: str = WORKER) -> str:
-    return next(c["status"] for c in sim.node(node)["status"]["conditions"] if c["type"] == "Ready")
+    return str(next(c["status"] for c in sim.node(node)["status"]["conditions"]
+                    if c["type"] == "Ready"))
 
 
 async def annotate(sim: Sim, value: str | None, node: str = WORKER) -> None:

@@ -18,12 +18,11 @@ from typing import Any
 
 import pytest
 import yaml
+from simkit import cluster_config
 
 from minik8s.cluster import Cluster
 from minik8s.sim import stages
 from minik8s.sim.kubelet import Kubelet
-
-from conftest import cluster_config
 
 GOLDEN = pathlib.Path(__file__).parent / "golden"
 CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "input.yaml").exists())
@@ -131,7 +130,7 @@ def test_every_stage_runs_in_some_golden_case() -> None:
 
 
 def test_stage_files_parse_and_name_known_facts() -> None:
-    from minik8s.sim.pods import check_facts
+    from minik8s.sim.facts import check_facts
 
     names = set()
     for st in stages.load():
