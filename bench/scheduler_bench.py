@@ -73,9 +73,10 @@ def plain(i: int, nodes: int, pods: int) -> dict[str, Any]:
 
 
 def nodeaffinity(i: int, nodes: int, pods: int) -> dict[str, Any]:
-    return make_pod(i, affinity={"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
-        "nodeSelectorTerms": [{"matchExpressions": [
-            {"key": ZONE, "operator": "In", "values": [f"zone-{z}" for z in range(5)]}]}]}}},
+    required = {"nodeSelectorTerms": [{"matchExpressions": [
+        {"key": ZONE, "operator": "In", "values": [f"zone-{z}" for z in range(5)]}]}]}
+    return make_pod(i, affinity={"nodeAffinity": {
+        "requiredDuringSchedulingIgnoredDuringExecution": required}},
         tolerations=[{"key": "dedicated", "operator": "Equal", "value": "special",
                       "effect": "NoSchedule"}])
 
@@ -113,7 +114,8 @@ def build(num_nodes: int, workload: str) -> Framework:
     for i in range(num_nodes):
         node = make_node(i)
         if workload == "nodeaffinity" and i % 5 == 0:
-            node["spec"]["taints"] = [{"key": "dedicated", "value": "special", "effect": "NoSchedule"}]
+            node["spec"]["taints"] = [
+                {"key": "dedicated", "value": "special", "effect": "NoSchedule"}]
         cache.add_node(node)
     return Framework(cache=cache, rng=random.Random(1))
 

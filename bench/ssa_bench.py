@@ -27,7 +27,7 @@ from typing import Any
 from minik8s.cluster import Cluster
 from minik8s.config import ClusterConfig
 from minik8s.registry import fieldmanager as fm
-from minik8s.registry import fieldpath as fp
+from minik8s.registry import fieldschema
 
 Obj = dict[str, Any]
 NOW = "2026-01-01T00:00:00Z"
@@ -84,7 +84,7 @@ def run(quick: bool = False) -> list[Obj]:
         out.append({"bench": name, "us": round(us, 1)})
 
     # -- bookkeeping alone
-    tpod, tdep = fp.type_for("", "v1", "Pod"), fp.type_for("apps", "v1", "Deployment")
+    tpod, tdep = fieldschema.type_for("", "v1", "Pod"), fieldschema.type_for("apps", "v1", "Deployment")
     pod = cl.create(_pod("p"))
     pod["metadata"].pop("managedFields")
     add("copy.deepcopy(pod) (yardstick)", _best(lambda i: copy.deepcopy(pod), n))

@@ -3,8 +3,9 @@
 Role: kube-apiserver's field manager (k8s.io/apimachinery
 ``pkg/util/managedfields``) over plain dicts. ``Registry`` calls ``track``
 on every create and update (operation ``Update``); ``registry.apply`` calls
-``apply`` for server-side apply (operation ``Apply``). Field sets and the
-walks over values live in ``registry.fieldpath``.
+``apply`` for server-side apply (operation ``Apply``). Below it:
+``registry.fieldschema`` (types), ``registry.fieldvalues`` (walks over
+objects), ``registry.fieldpath`` (field sets, FieldsV1).
 
 An Update makes the manager own what it changed (added or modified, never
 ``status`` through the main resource nor anything but ``status`` through

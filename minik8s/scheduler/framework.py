@@ -9,9 +9,10 @@ runs them like kube-scheduler's ``schedulePod``:
 * A pod with ``status.nominatedNodeName`` tries that node first.
 * Filter walks the nodes starting where the last cycle stopped and stops once
   ``num_feasible_nodes_to_find`` nodes passed (percentageOfNodesToScore: adaptive
-  ``50 - nodes/125`` %, at least 5 %, at least 100 nodes). Each node's status is
-  the first rejecting plugin's. Pods nominated to a node with at least the same
-  priority are counted on it (``RunFilterPluginsWithNominatedPods``).
+  ``50 - nodes/125`` %, at least 5 %, at least 100 nodes). When no node fits,
+  each node's status is the first rejecting plugin's, in profile order. Pods
+  nominated to a node with at least the same priority are counted on it
+  (``RunFilterPluginsWithNominatedPods``).
 * One feasible node: chosen without scoring. Otherwise PreScore (``Skip`` drops the
   plugin's Score), Score, NormalizeScore, weighted sum, highest total wins; ties
   are broken uniformly with the seeded ``rng`` (kube-scheduler's selectHost does a
@@ -53,7 +54,6 @@ from minik8s.scheduler.status import Code, CycleState, PreFilterResult, Status, 
 
 MIN_FEASIBLE_NODES_TO_FIND = 100
 MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5
-MAX_NODE_SCORE = 100
 
 FilterFn = Callable[[CycleState, PodInfo, "list[NodeInfo]"], "list[Status | None] | None"]
 
@@ -79,7 +79,6 @@ class ScheduleResult:
     error: str = ""
     pod_info: PodInfo | None = None
     state: CycleState | None = None
-    scores: dict[str, int] | None = None
 
     @property
     def diagnosis(self) -> dict[str, list[str]]:

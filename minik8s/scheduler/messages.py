@@ -1,11 +1,13 @@
 """The FailedScheduling text: ``framework.FitError.Error()``.
 
-``0/3 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: },
-2 node(s) didn't match Pod's node affinity/selector. preemption: 0/3 nodes are available:
-3 Preemption is not helpful for scheduling.`` — each node contributes each of its
-reasons once; the "<count> <reason>" strings are sorted as strings (Go's
-``sort.Strings``, so "10 ..." sorts before "2 ..."); a PreFilter rejection replaces
-the per-node histogram; the preemption (PostFilter) message follows after a space.
+``0/3 nodes are available: 1 node(s) had untolerated taint
+{node-role.kubernetes.io/control-plane: }, 2 node(s) didn't match Pod's node affinity/selector.
+preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.``
+
+Each node contributes each of its reasons once; the "<count> <reason>" strings are
+sorted as strings (Go's ``sort.Strings``, so "10 ..." sorts before "2 ..."); a
+PreFilter rejection replaces the per-node histogram; the preemption (PostFilter)
+message follows after a space.
 
 Neighbours: ``framework`` (ScheduleResult.message) and ``preemption`` (its own
 FitError over the dry-run statuses) call ``fit_error_message``.

@@ -231,10 +231,12 @@ class PodInfo:
         pa = aff.get("podAffinity") or _EMPTY
         paa = aff.get("podAntiAffinity") or _EMPTY
         ns = self.namespace
-        self.required_affinity = _terms(ns, pa.get("requiredDuringSchedulingIgnoredDuringExecution"))
+        self.required_affinity = _terms(
+            ns, pa.get("requiredDuringSchedulingIgnoredDuringExecution"))
         self.required_anti_affinity = _terms(
             ns, paa.get("requiredDuringSchedulingIgnoredDuringExecution"))
-        self.preferred_affinity = _weighted(ns, pa.get("preferredDuringSchedulingIgnoredDuringExecution"))
+        self.preferred_affinity = _weighted(
+            ns, pa.get("preferredDuringSchedulingIgnoredDuringExecution"))
         self.preferred_anti_affinity = _weighted(
             ns, paa.get("preferredDuringSchedulingIgnoredDuringExecution"))
         self.pvc_names = tuple(

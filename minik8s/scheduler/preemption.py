@@ -98,7 +98,8 @@ def split_by_pdb(pods: list[PodInfo], pdbs: Iterable[Mapping[str, Any]]
     """``filterPodsWithPDBViolation``: (violating, non-violating), order kept."""
     budgets: list[_Budget] = []
     for pdb in pdbs:
-        meta, spec, status = pdb.get("metadata") or {}, pdb.get("spec") or {}, pdb.get("status") or {}
+        meta, spec = pdb.get("metadata") or {}, pdb.get("spec") or {}
+        status = pdb.get("status") or {}
         try:
             sel = selectors.label_selector_from_dict(spec.get("selector"))
         except selectors.SelectorError:

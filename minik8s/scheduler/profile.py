@@ -121,8 +121,8 @@ def load_profile(cfg: Mapping[str, Any] | None, base: Profile = DEFAULT_PROFILE)
                 plugins.append(PluginSpec(name, int(weight or 1),
                                           frozenset(EXTENSION_POINTS) - {point}))
     # shorthand: {"weights": {"NodeAffinity": 5}, "disabled": ["NodePorts"]}
-    plugins = _merge(plugins, [{"name": n, "weight": w} for n, w in (cfg.get("weights") or {}).items()],
-                     cfg.get("disabled"))
+    weights = [{"name": n, "weight": w} for n, w in (cfg.get("weights") or {}).items()]
+    plugins = _merge(plugins, weights, cfg.get("disabled"))
     args = dict(base.plugin_args)
     for pc in cfg.get("pluginConfig") or ():
         args[str(pc["name"])] = pc.get("args") or {}

@@ -136,9 +136,6 @@ def test_managed_fields_print_like_a_real_cluster(served: Any, tmp_path: Path) -
     assert "managedFields" not in plain  # kubectl hides them unless asked
 
 
-@pytest.mark.xfail(strict=True, reason="needs the registry wiring proposed in "
-                   "docs/server-side-apply.md: /scale updates passing subresource='scale' "
-                   "and the HTTP layer passing the User-Agent")
 def test_a_scale_then_an_apply_conflicts_with_the_scale_subresource(served: Any,
                                                                      tmp_path: Path) -> None:
     apply(served, tmp_path, make_deployment("web", replicas=2), "--server-side")

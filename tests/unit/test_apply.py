@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from minik8s.api import errors
 from minik8s.cluster import Cluster
 from minik8s.config import ClusterConfig
-from minik8s.registry import fieldpath as fp
+from minik8s.registry import fieldpath
 
 Obj = dict[str, Any]
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
@@ -309,7 +309,7 @@ def config_of(cfg: Obj) -> Obj:
 def owned_leaves(obj: Obj) -> dict[str, list[tuple[str, ...]]]:
     out = {}
     for e in obj["metadata"].get("managedFields", ()):
-        out[e["manager"]] = [p for p in fp.paths(fp.decode(e["fieldsV1"]) or {})]
+        out[e["manager"]] = [p for p in fieldpath.paths(fieldpath.decode(e["fieldsV1"]) or {})]
     return out
 
 

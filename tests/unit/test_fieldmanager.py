@@ -16,7 +16,7 @@ from minik8s.api import errors
 from minik8s.cluster import Cluster
 from minik8s.config import ClusterConfig
 from minik8s.registry import fieldmanager as fm
-from minik8s.registry import fieldpath as fp
+from minik8s.registry import fieldpath, fieldschema, fieldvalues
 
 Obj = dict[str, Any]
 NOW = "2026-01-01T00:00:00Z"
@@ -65,14 +65,14 @@ def managers(obj: Obj) -> list[tuple[str, str]]:
 def test_fieldsv1_puts_dot_first_then_fields_then_items_with_numbers_in_numeric_order() -> None:
     s = {"k:{\"containerPort\":8080,\"protocol\":\"TCP\"}": {}, "f:b": {}, "f:a": {"f:x": {}},
          "k:{\"containerPort\":80,\"protocol\":\"TCP\"}": {}}
-    assert list(fp.encode({"f:ports": {**s, ".": {}}})["f:ports"]) == [
+    assert list(fieldpath.encode({"f:ports": {**s, ".": {}}})["f:ports"]) == [
         ".", "f:a", "f:b", 'k:{"containerPort":80,"protocol":"TCP"}',
         'k:{"containerPort":8080,"protocol":"TCP"}']
 
 
 def test_encoding_an_ordered_set_returns_it_unchanged() -> None:
     s = {"f:a": {}, "f:b": {".": {}, "f:c": {}}}
-    assert fp.encode(s) is s
+    assert fieldpath.encode(s) is s
 
 
 @pytest.mark.parametrize("path,rendered", [
@@ -83,28 +83,28 @@ def test_encoding_an_ordered_set_returns_it_unchanged() -> None:
     (("f:metadata", "f:finalizers", 'v:"a/b"'), '.metadata.finalizers[="a/b"]'),
 ], ids=["a field", "a keyed list item's field", "an item keyed by two fields", "a set item"])
 def test_paths_render_as_the_real_server_prints_them(path: tuple[str, ...], rendered: str) -> None:
-    assert fp.render_path(path) == rendered
+    assert fieldpath.render_path(path) == rendered
 
 
 def test_client_written_item_keys_are_read_in_canonical_form() -> None:
     raw = {"f:spec": {"f:ports": {'k:{"protocol": "TCP", "port": 80}': {".": {}, "f:port": {}}}}}
-    assert fp.decode(raw) == {"f:spec": {"f:ports": {
+    assert fieldpath.decode(raw) == {"f:spec": {"f:ports": {
         'k:{"port":80,"protocol":"TCP"}': {".": {}, "f:port": {}}}}}
 
 
 def test_set_algebra_keeps_members_and_their_children_apart() -> None:
     a = {"f:labels": {".": {}, "f:app": {}}}
     b = {"f:labels": {"f:app": {}}}
-    assert fp.difference(a, b) == {"f:labels": {}}
-    assert fp.difference(b, a) == {}
-    assert fp.intersection(a, b) == {"f:labels": {"f:app": {}}}
-    assert fp.union(b, {"f:labels": {}}) == a
-    assert fp.difference(a, {}) is a
+    assert fieldpath.difference(a, b) == {"f:labels": {}}
+    assert fieldpath.difference(b, a) == {}
+    assert fieldpath.intersection(a, b) == {"f:labels": {"f:app": {}}}
+    assert fieldpath.union(b, {"f:labels": {}}) == a
+    assert fieldpath.difference(a, {}) is a
 
 
 def test_an_applied_configuration_owns_leaves_and_items_but_not_containers() -> None:
-    t = fp.type_for("apps", "v1", "Deployment")
-    assert fp.encode(fp.field_set(t, make_deployment())) == {
+    t = fieldschema.type_for("apps", "v1", "Deployment")
+    assert fieldpath.encode(fieldvalues.field_set(t, make_deployment())) == {
         "f:apiVersion": {}, "f:kind": {},
         "f:metadata": {"f:labels": {"f:app": {}}, "f:name": {}, "f:namespace": {}},
         "f:spec": {"f:replicas": {}, "f:selector": {}, "f:template": {
@@ -116,10 +116,10 @@ def test_an_applied_configuration_owns_leaves_and_items_but_not_containers() -> 
 
 
 def test_merge_keeps_live_only_items_in_place_and_appends_new_ones() -> None:
-    t = fp.type_for("", "v1", "Pod")
+    t = fieldschema.type_for("", "v1", "Pod")
     live = {"spec": {"containers": [{"name": "a"}, {"name": "b"}, {"name": "c"}]}}
     config = {"spec": {"containers": [{"name": "b", "image": "x"}, {"name": "d"}]}}
-    merged = fp.merge(t, live, config)
+    merged = fieldvalues.merge(t, live, config)
     assert [c["name"] for c in merged["spec"]["containers"]] == ["a", "b", "c", "d"]
     assert merged["spec"]["containers"][1] == {"name": "b", "image": "x"}
 
@@ -282,7 +282,7 @@ def test_more_than_ten_updaters_fold_the_oldest_into_ancient_changes(cluster: Cl
 
 
 def test_a_scale_subresource_entry_has_no_time_as_the_scale_handler_leaves_it() -> None:
-    t = fp.type_for("apps", "v1", "Deployment")
+    t = fieldschema.type_for("apps", "v1", "Deployment")
     old = make_deployment()
     old["metadata"]["uid"] = "u"
     fm.update_managed_fields(None, old, manager="kubectl-create", api_version="apps/v1",
@@ -298,7 +298,7 @@ def test_a_scale_subresource_entry_has_no_time_as_the_scale_handler_leaves_it() 
 def test_update_managed_fields_only_records_updates() -> None:
     with pytest.raises(ValueError):
         fm.update_managed_fields(None, {}, manager="m", api_version="v1", now=NOW,
-                                 meta=fp.DEDUCED, operation="Apply")
+                                 meta=fieldschema.DEDUCED, operation="Apply")
 
 
 # ------------------------------------------------------------------ conflicts

@@ -54,7 +54,8 @@ class NodeResourcesBalancedAllocation:
         if self.resources == DEFAULT_RESOURCES:
             pc, pm = pod.cpu, pod.mem
             try:  # cpu and memory fractions, each capped at 1; std of two = half their gap
-                return [int((1 - abs(((fc if (fc := (ni.req_cpu + pc) / ni.alloc_cpu) < 1.0 else 1.0)
+                return [int((1 - abs(((fc if (fc := (ni.req_cpu + pc) / ni.alloc_cpu) < 1.0
+                                       else 1.0)
                                       - (fm if (fm := (ni.req_mem + pm) / ni.alloc_mem) < 1.0
                                          else 1.0)) / 2)) * MAX_NODE_SCORE) for ni in nodes]
             except ZeroDivisionError:

@@ -78,7 +78,8 @@ class NodeAffinity:
         added = self._added_pref
         scores = [terms.score(ni.name, ni.labels) for ni in nodes]
         if added is not None:
-            scores = [s + added.score(ni.name, ni.labels) for s, ni in zip(scores, nodes, strict=True)]
+            scores = [s + added.score(ni.name, ni.labels)
+                      for s, ni in zip(scores, nodes, strict=True)]
         return scores
 
     def normalize_score(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo],

@@ -156,8 +156,9 @@ class NodeResourcesFit:
         """LeastAllocated over cpu and memory with weight 1 each: the default, inlined."""
         pc, pm = pod.nz_cpu, pod.nz_mem
         try:
-            return [((0 if (rc := ni.nz_cpu + pc) > (ac := ni.alloc_cpu) else (ac - rc) * 100 // ac)
-                     + (0 if (rm := ni.nz_mem + pm) > (am := ni.alloc_mem) else (am - rm) * 100 // am)
-                     ) // 2 for ni in nodes]
+            return [((0 if (rc := ni.nz_cpu + pc) > (ac := ni.alloc_cpu)
+                      else (ac - rc) * 100 // ac)
+                     + (0 if (rm := ni.nz_mem + pm) > (am := ni.alloc_mem)
+                        else (am - rm) * 100 // am)) // 2 for ni in nodes]
         except ZeroDivisionError:  # a node without cpu or memory: score what it has
             return [resource_score(pod, ni, DEFAULT_RESOURCES, False) for ni in nodes]

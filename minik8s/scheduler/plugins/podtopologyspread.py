@@ -44,7 +44,8 @@ LABEL_HOSTNAME = "kubernetes.io/hostname"
 DO_NOT_SCHEDULE, SCHEDULE_ANYWAY = "DoNotSchedule", "ScheduleAnyway"
 SYSTEM_DEFAULT_CONSTRAINTS = (
     {"topologyKey": LABEL_HOSTNAME, "whenUnsatisfiable": SCHEDULE_ANYWAY, "maxSkew": 3},
-    {"topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": SCHEDULE_ANYWAY, "maxSkew": 5},
+    {"topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": SCHEDULE_ANYWAY,
+     "maxSkew": 5},
 )
 PRE_FILTER_KEY = "PreFilter" + NAME
 PRE_SCORE_KEY = "PreScore" + NAME
@@ -186,7 +187,9 @@ class PodTopologySpread:
         return True
 
     def _counts(self, pod: PodInfo, c: Constraint, key: str | None) -> dict[str, int]:
-        return self.cache.pod_counts(((frozenset((pod.namespace,)), c.selector),), key, True)  # type: ignore[no-any-return]
+        counts: dict[str, int] = self.cache.pod_counts(
+            ((frozenset((pod.namespace,)), c.selector),), key, True)
+        return counts
 
     # --- filter ---------------------------------------------------------------------------------
 

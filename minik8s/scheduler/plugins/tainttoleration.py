@@ -65,8 +65,8 @@ class TaintToleration:
 
     def score(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo]) -> list[int]:
         tols = state.read(PRE_SCORE_KEY)
-        return [sum(1 for t in ni.prefer_taints if not tolerated(tols, t)) if ni.prefer_taints else 0
-                for ni in nodes]
+        return [sum(1 for t in ni.prefer_taints if not tolerated(tols, t))
+                if ni.prefer_taints else 0 for ni in nodes]
 
     def normalize_score(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo],
                         scores: list[int]) -> list[int]:

@@ -342,3 +342,38 @@ def test_incremental_counts_equal_a_recount(node_list: list[dict[str, Any]],
         if ZONE in ni.labels:
             zones[ni.labels[ZONE]] = zones.get(ni.labels[ZONE], 0) + 1
     assert fw.cache.domains(ZONE) == zones
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(100, 400), st.integers(0, 2**32), st.lists(pods(constraints=False), min_size=1,
+                                                                  max_size=4))
+def test_the_chunked_walk_stops_where_a_node_by_node_walk_would(
+        num_nodes: int, seed: int, pod_list: list[dict[str, Any]]) -> None:
+    import random as _random
+    rnd = _random.Random(seed)
+    node_list = [make_node(f"n{i:03d}", labels={ZONE: f"z{rnd.randrange(3)}",
+                                               "env": rnd.choice(["dev", "prod"])},
+                           taints=[TAINTS[0]] if rnd.random() < 0.3 else [],
+                           cpu=str(rnd.randrange(1, 4))) for i in range(num_nodes)]
+    fw = build(node_list)
+    from minik8s.scheduler.framework import num_feasible_nodes_to_find
+    for i, pod in enumerate(pod_list):
+        pod["metadata"]["uid"] = f"u{i}"
+        verdicts = fw.evaluate(pod)
+        walk = [ni.name for ni in fw.cache.node_list()]
+        start = fw.next_start_node_index % len(walk)
+        walk = walk[start:] + walk[:start]
+        to_find = num_feasible_nodes_to_find(0, len(walk))
+        fits, walked = [], 0
+        for name in walk:
+            walked += 1
+            if verdicts[name] is None:
+                fits.append(name)
+                if len(fits) == to_find:
+                    break
+        r = fw.schedule(pod)
+        assert (r.feasible, r.evaluated) == (len(fits), walked)
+        assert fw.next_start_node_index == (start + walked) % len(walk)
+        assert (r.node is None) == (not fits) and (r.node is None or r.node in fits)
+        if r.node:
+            fw.cache.assume(r.pod_info, r.node)  # type: ignore[arg-type]

@@ -1,16 +1,3 @@
-"""The ``sim`` fixture: a virtual-clock cluster with the kubelet and node lifecycle controller."""
+"""Fixtures for the simulated kubelet's tests (the helpers live in simkit.py, a unique module name)."""
 
-from __future__ import annotations
-
-from collections.abc import AsyncIterator
-
-import pytest
-from sim_support import Sim, cluster_config
-
-from minik8s.cluster import Cluster
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[Sim]:
-    async with Cluster(cluster_config(), clock="virtual", serve=False) as c:
-        yield Sim(c)
+from simkit import sim  # noqa: F401 - the fixture, registered by being here

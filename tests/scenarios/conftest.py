@@ -1,0 +1,1 @@
+"""Scenario replays: each test drives real kubectl against a served cluster (real clock)."""

@@ -1,3 +1,0 @@
-"""Fixtures for the simulated kubelet's tests (the helpers live in simkit.py, a unique module name)."""
-
-from simkit import *
