@@ -1,0 +1,95 @@
+"""The HPA on the virtual clock: windows and policies at the right virtual times, through the whole chain
+(metrics → HPA → scale subresource → Deployment → ReplicaSet → pods)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from minik8s.cluster import Cluster
+from minik8s.config import ClusterConfig
+
+NS = "default"
+
+
+@pytest.fixture
+async def cluster() -> AsyncIterator[Cluster]:
+    async with Cluster(ClusterConfig(), clock="virtual", serve=False) as c:
+        yield c
+
+
+def workload(c: Cluster, replicas: int = 1, behavior: dict[str, Any] | None = None, max_r: int = 10) -> None:
+    c.client.create({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": NS},
+                     "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "web"}},
+                              "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{
+                                  "name": "c", "image": "nginx", "resources": {"requests": {"cpu": "200m"}}}]}}}})
+    c.client.create({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": NS},
+                     "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}})
+    spec: dict[str, Any] = {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+                            "minReplicas": 1, "maxReplicas": max_r, "metrics": [{"type": "Resource", "resource": {
+                                "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 50}}}]}
+    if behavior:
+        spec["behavior"] = behavior
+    c.client.create({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+                     "metadata": {"name": "web", "namespace": NS}, "spec": spec})
+
+
+def demand(c: Cluster, cpu: str | None) -> None:
+    c.client.patch("v1", "Service", "web", {"metadata": {"annotations": {"minik8s.io/cpu-demand": cpu}}}, NS)
+
+
+def replicas(c: Cluster) -> int:
+    return int(c.client.get("apps/v1", "Deployment", "web", NS)["spec"]["replicas"])
+
+
+async def test_the_seed_load_scales_one_pod_to_three(cluster: Cluster) -> None:
+    workload(cluster)
+    await cluster.advance(30)
+    assert "currentMetrics" in cluster.client.get("autoscaling/v2", "HorizontalPodAutoscaler", "web", NS)["status"]
+    demand(cluster, "276m")  # 138% of one pod's 200m
+    await cluster.advance(30)
+    assert replicas(cluster) == 3
+    events = [e["message"] for e in cluster.client.list("v1", "Event", NS).items if e["reason"] == "SuccessfulRescale"]
+    assert "New size: 3; reason: cpu resource utilization (percentage of request) above target" in events
+
+
+async def test_a_scale_down_waits_for_the_five_minute_window(cluster: Cluster) -> None:
+    workload(cluster, replicas=3)
+    demand(cluster, "300m")  # 100m each over 3 pods = 50%: steady at 3
+    await cluster.advance(60)
+    assert replicas(cluster) == 3
+    demand(cluster, None)
+    await cluster.advance(240)   # four minutes of low load: recommendations within the window stay 3
+    assert replicas(cluster) == 3
+    hpa = cluster.client.get("autoscaling/v2", "HorizontalPodAutoscaler", "web", NS)
+    able = next(c for c in hpa["status"]["conditions"] if c["type"] == "AbleToScale")
+    assert able["reason"] == "ScaleDownStabilized"
+    await cluster.advance(90)    # past the 300 s window
+    assert replicas(cluster) == 1
+
+
+async def test_a_pods_policy_of_four_per_minute_paces_the_scale_up(cluster: Cluster) -> None:
+    workload(cluster, behavior={"scaleUp": {"stabilizationWindowSeconds": 0, "policies": [
+        {"type": "Pods", "value": 4, "periodSeconds": 60}]}})
+    await cluster.advance(30)
+    demand(cluster, "100")    # far beyond anything: wants the max
+    seen = []
+    for _ in range(4):
+        await cluster.advance(60)
+        seen.append(replicas(cluster))
+    assert seen == [5, 9, 10, 10]
+
+
+async def test_an_hour_of_hpa_behaviour_runs_in_virtual_time(cluster: Cluster) -> None:
+    import time
+
+    workload(cluster)
+    t = time.perf_counter()
+    await cluster.advance(3600)  # 240 syncs through metrics, HPA, scale, Deployment, ReplicaSet, pods
+    wall = time.perf_counter() - t
+    assert replicas(cluster) == 1
+    hpa = cluster.client.get("autoscaling/v2", "HorizontalPodAutoscaler", "web", NS)
+    assert hpa["status"]["currentReplicas"] == 1
+    assert wall < 30  # generous here; bench/ measures the real figure
