@@ -8,12 +8,12 @@ the same annotations kube-apiserver uses to round-trip what v1 cannot say.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import orjson
 
 from minik8s.api.resources import Resource
+from minik8s.api import objects
 
 Obj = dict[str, Any]
 
@@ -30,7 +30,7 @@ def _is_cpu_utilization(m: Obj) -> bool:
 
 
 def hpa_v2_to_v1(obj: Obj) -> Obj:
-    out = copy.deepcopy(obj)
+    out = objects.deep_copy(obj)
     out["apiVersion"] = "autoscaling/v1"
     spec = out.get("spec") or {}
     status = out.get("status") or {}
@@ -71,7 +71,7 @@ def hpa_v2_to_v1(obj: Obj) -> Obj:
 
 
 def hpa_v1_to_v2(obj: Obj) -> Obj:
-    out = copy.deepcopy(obj)
+    out = objects.deep_copy(obj)
     out["apiVersion"] = "autoscaling/v2"
     spec = out.get("spec")
     if not isinstance(spec, dict):

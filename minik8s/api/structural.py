@@ -13,6 +13,7 @@ import re
 from typing import Any
 
 from minik8s.api.errors import FieldError, render_value
+from minik8s.api import objects
 
 Schema = dict[str, Any]
 
@@ -101,7 +102,7 @@ def apply_defaults(schema: Schema | None, obj: Any) -> None:
                 if key not in obj and isinstance(sub, dict) and "default" in sub:
                     import copy
 
-                    obj[key] = copy.deepcopy(sub["default"])
+                    obj[key] = objects.deep_copy(sub["default"])
         for key, v in obj.items():
             sub = _child(schema, key)
             if sub is not None:

@@ -8,13 +8,13 @@ Returned objects are deep copies: callers may mutate them freely.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from minik8s.api import errors
 from minik8s.api.resources import Resource
 from minik8s.registry.registry import ListResult, Registry, WriteOptions
 from minik8s.store import watch as _watch
+from minik8s.api import objects
 
 Obj = dict[str, Any]
 
@@ -44,7 +44,7 @@ class Client:
     # -- verbs ---------------------------------------------------------------
     def get(self, api_version: str, kind: str, name: str, namespace: str = "") -> Obj:
         res, v = self._res_ver(api_version, kind)
-        return copy.deepcopy(self.reg.get(res, namespace, name, v))
+        return objects.deep_copy(self.reg.get(res, namespace, name, v))
 
     def get_or_none(self, api_version: str, kind: str, name: str, namespace: str = "") -> Obj | None:
         try:
@@ -59,20 +59,20 @@ class Client:
         r = self.reg.list(res, namespace, label_selector=label_selector,
                           field_selector=field_selector, limit=limit,
                           continue_token=continue_token, version=v)
-        r.items = copy.deepcopy(r.items)
+        r.items = objects.deep_copy(r.items)
         return r
 
     def create(self, obj: Obj, namespace: str = "", *, dry_run: bool = False,
                manager: str | None = None) -> Obj:
         res, v = self._res_ver(obj["apiVersion"], obj["kind"])
         ns = namespace or (obj.get("metadata") or {}).get("namespace", "")
-        return copy.deepcopy(self.reg.create(res, ns, obj, self._opts(v, dry_run, manager)))
+        return objects.deep_copy(self.reg.create(res, ns, obj, self._opts(v, dry_run, manager)))
 
     def update(self, obj: Obj, *, subresource: str | None = None, dry_run: bool = False,
                manager: str | None = None) -> Obj:
         res, v = self._res_ver(obj["apiVersion"], obj["kind"])
         md = obj["metadata"]
-        return copy.deepcopy(self.reg.update(res, md.get("namespace", ""), md["name"], obj,
+        return objects.deep_copy(self.reg.update(res, md.get("namespace", ""), md["name"], obj,
                                              self._opts(v, dry_run, manager), None, subresource))
 
     def update_status(self, obj: Obj, manager: str | None = None) -> Obj:
@@ -86,7 +86,7 @@ class Client:
         opts.force = force
         if subresource == "scale":
             return self.reg.sub.patch_scale(res, namespace, name, patch_type, patch, opts)
-        return copy.deepcopy(self.reg.patch(res, namespace, name, patch_type, patch, opts,
+        return objects.deep_copy(self.reg.patch(res, namespace, name, patch_type, patch, opts,
                                             None, subresource))
 
     def apply(self, obj: Obj, *, manager: str | None = None, force: bool = False) -> Obj:
@@ -105,7 +105,7 @@ class Client:
             opts["gracePeriodSeconds"] = grace_period_seconds
         if preconditions:
             opts["preconditions"] = preconditions
-        return copy.deepcopy(self.reg.delete(res, namespace, name, opts, dry_run, v))
+        return objects.deep_copy(self.reg.delete(res, namespace, name, opts, dry_run, v))
 
     def bind(self, namespace: str, pod: str, node: str) -> Obj:
         return self.reg.sub.bind(namespace, pod, {

@@ -8,13 +8,13 @@ every instance, then its resource, then its finalizer.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from minik8s.api import crd, errors
 from minik8s.registry.registry import WriteOptions
 from minik8s.runtime.context import ControllerContext
 from minik8s.runtime.controller import Result
+from minik8s.api import objects
 
 Obj = dict[str, Any]
 
@@ -56,13 +56,13 @@ def setup(ctx: ControllerContext) -> None:
                     return Result(requeue_after=1.0)  # instances with finalizers: wait
                 reg.table.remove(key)
                 reg.store.drop_resource(key)
-            new = copy.deepcopy(obj)
+            new = objects.deep_copy(obj)
             new["metadata"]["finalizers"] = [f for f in obj["metadata"].get("finalizers") or ()
                                              if f != crd.FINALIZER]
             reg._update_from(crd_res, new, obj, WriteOptions(), None)
             return None
         why = conflict(obj)
-        new = copy.deepcopy(obj)
+        new = objects.deep_copy(obj)
         if why is not None:
             new["status"] = {"conditions": [{
                 "type": "NamesAccepted", "status": "False", "lastTransitionTime": ctx.clock.rfc3339(),

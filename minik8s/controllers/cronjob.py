@@ -18,7 +18,6 @@ Neighbours: ``controllers.cron`` parses schedules; ``controllers.job`` runs the 
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 from typing import Any
 
@@ -28,6 +27,7 @@ from minik8s.controllers import jobpods
 from minik8s.controllers.jobpods import Obj
 from minik8s.runtime.context import ControllerContext
 from minik8s.runtime.controller import Request, Result
+from minik8s.api import objects
 
 COMPONENT = "cronjob-controller"
 SCHEDULED_TIMESTAMP = "batch.kubernetes.io/cronjob-scheduled-timestamp"
@@ -98,9 +98,9 @@ def setup(ctx: ControllerContext) -> None:
         shared = cronjobs.get(req.namespace, req.name)
         if shared is None:
             return None
-        cj = copy.deepcopy(shared)
+        cj = objects.deep_copy(shared)
         status = cj.setdefault("status", {})
-        before = copy.deepcopy(status)
+        before = objects.deep_copy(status)
         children = [j for j in jobs.by_index("cronjob-controller", cj["metadata"]["uid"])]
         requeue = sync(cj, children)
         cleanup_finished(cj, children)
@@ -283,4 +283,4 @@ def new_job(cj: Obj, scheduled: float, tz: dt.tzinfo) -> Obj:
     if tmd.get("labels"):
         md["labels"] = dict(tmd["labels"])
     return {"apiVersion": "batch/v1", "kind": "Job", "metadata": md,
-            "spec": copy.deepcopy(tpl.get("spec") or {})}
+            "spec": objects.deep_copy(tpl.get("spec") or {})}

@@ -18,7 +18,6 @@ controller waits for its expectations.
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -29,6 +28,7 @@ from minik8s.controllers import daemonset_util as du
 from minik8s.controllers import podcontrol
 from minik8s.runtime.context import ControllerContext
 from minik8s.runtime.controller import Request, Result, TerminalError
+from minik8s.api import objects
 
 Obj = dict[str, Any]
 KIND = "DaemonSet"
@@ -210,7 +210,7 @@ def setup(ctx: ControllerContext) -> None:
         template = du.pod_template(ds, hash_)
         first: Exception | None = None
         for node in create[:BURST_REPLICAS]:
-            t = copy.deepcopy(template)
+            t = objects.deep_copy(template)
             t["spec"]["affinity"] = du.pin_to_node(t["spec"].get("affinity"), node)
             try:
                 control.create(ds, t)
@@ -262,7 +262,7 @@ def setup(ctx: ControllerContext) -> None:
         fresh = sets.get(ds["metadata"].get("namespace", ""), ds["metadata"]["name"])
         if fresh is None:
             return
-        new = copy.deepcopy(fresh)
+        new = objects.deep_copy(fresh)
         new["status"] = status
         client.update_status(new)
 
@@ -322,5 +322,5 @@ def _render_status(c: dict[str, int], ds: Mapping[str, Any], old: Mapping[str, A
     if old.get("collisionCount") is not None:
         out["collisionCount"] = old["collisionCount"]
     if old.get("conditions"):
-        out["conditions"] = copy.deepcopy(old["conditions"])
+        out["conditions"] = objects.deep_copy(old["conditions"])
     return out

@@ -10,7 +10,6 @@ out-of-date pods to delete (``maxUnavailable``) or the nodes to surge a new pod 
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +17,7 @@ from minik8s.api import errors
 from minik8s.client.client import Client
 from minik8s.controllers import daemonset_util as du
 from minik8s.controllers import history, podcontrol
+from minik8s.api import objects
 
 Obj = dict[str, Any]
 PodsByNode = dict[str, list[Obj]]
@@ -89,7 +89,7 @@ def _dedup(client: Client, current: list[Obj], pods: list[Obj]) -> Obj:
         dup_hash = podcontrol.labels_of(dup).get(du.HASH_LABEL)
         for p in pods:
             if dup_hash and podcontrol.labels_of(p).get(du.HASH_LABEL) == dup_hash:
-                relabelled = copy.deepcopy(p)
+                relabelled = objects.deep_copy(p)
                 relabelled["metadata"]["labels"][du.HASH_LABEL] = keep_hash
                 try:
                     client.update(relabelled)

@@ -13,12 +13,12 @@ side by side in the layering (``.importlinter``) and may not import each other.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from typing import Any
 
 from minik8s.api import selectors
 from minik8s.controllers import history, podcontrol
+from minik8s.api import objects
 
 Obj = dict[str, Any]
 
@@ -173,7 +173,7 @@ def pin_to_node(affinity: Obj | None, node_name: str) -> Obj:
     """``ReplaceDaemonSetPodNodeNameNodeAffinity``: required terms become ``metadata.name In
     [node]``; preferred terms and pod (anti-)affinity stay."""
     term = {"matchFields": [{"key": NAME_FIELD, "operator": "In", "values": [node_name]}]}
-    out = copy.deepcopy(affinity) if affinity else {}
+    out = objects.deep_copy(affinity) if affinity else {}
     na = out.setdefault("nodeAffinity", {})
     required = na.get("requiredDuringSchedulingIgnoredDuringExecution")
     if required is None:
@@ -197,7 +197,7 @@ def template_generation(ds: Mapping[str, Any]) -> int | None:
 
 def pod_template(ds: Mapping[str, Any], hash_: str) -> Obj:
     """``CreatePodTemplate``: the template with daemon tolerations and the two labels."""
-    template = copy.deepcopy((ds.get("spec") or {}).get("template") or {})
+    template = objects.deep_copy((ds.get("spec") or {}).get("template") or {})
     spec = template.setdefault("spec", {})
     add_daemon_tolerations(spec)
     labels = template.setdefault("metadata", {}).setdefault("labels", {})

@@ -10,7 +10,6 @@ the progress deadline; ``deployment_util`` holds the pure helpers.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from minik8s.api import selectors
@@ -19,6 +18,7 @@ from minik8s.controllers import deployment_util as du
 from minik8s.controllers.deployment_sync import COMPONENT, Env, Sync
 from minik8s.runtime.context import ControllerContext
 from minik8s.runtime.controller import Request, Result, TerminalError
+from minik8s.api import objects
 
 Obj = dict[str, Any]
 BY_CONTROLLER, ORPHANS = "deployment/controller", "deployment/orphans"
@@ -143,7 +143,7 @@ def _selecting_all(ctx: ControllerContext, d: Obj) -> Result | None:
                      type="Warning", component=COMPONENT)
     status = d.get("status") or {}
     if int(status.get("observedGeneration") or 0) < d["metadata"].get("generation", 0):
-        new = copy.deepcopy(d)
+        new = objects.deep_copy(d)
         new.setdefault("status", {})["observedGeneration"] = d["metadata"]["generation"]
         ctx.client.update_status(new)
     return None

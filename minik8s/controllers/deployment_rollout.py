@@ -7,12 +7,12 @@ writes' own events bring the Deployment back for the next step.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from minik8s.controllers import deployment_util as du
 from minik8s.controllers.deployment_sync import Sync
 from minik8s.runtime.controller import Result
+from minik8s.api import objects
 
 Obj = dict[str, Any]
 
@@ -158,11 +158,11 @@ def rollback(s: Sync) -> Result | None:
 
 
 def _clear_rollback(s: Sync, rs: Obj | None, target: int = 0) -> Result | None:
-    d = copy.deepcopy(s.d)
+    d = objects.deep_copy(s.d)
     performed = False
     if rs is not None:
         if not du.equal_ignore_hash(d["spec"]["template"], rs["spec"]["template"]):
-            tpl = copy.deepcopy(rs["spec"]["template"])
+            tpl = objects.deep_copy(rs["spec"]["template"])
             labels = dict((tpl.get("metadata") or {}).get("labels") or {})
             labels.pop(du.HASH_LABEL, None)
             tpl.setdefault("metadata", {})["labels"] = labels

@@ -11,7 +11,6 @@ strategies; ``deployment_util`` holds the pure helpers.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 from collections.abc import Callable
 from typing import Any
@@ -24,6 +23,7 @@ from minik8s.client.client import Client
 from minik8s.controllers import deployment_util as du
 from minik8s.controllers import podcontrol
 from minik8s.runtime.controller import Result
+from minik8s.api import objects
 
 Obj = dict[str, Any]
 COMPONENT = "deployment-controller"
@@ -44,7 +44,7 @@ class Env:
 class Sync:
     def __init__(self, env: Env, d: Obj, rss: list[Obj]) -> None:
         self.env, self.client = env, env.client
-        self.d = copy.deepcopy(d)
+        self.d = objects.deep_copy(d)
         self.rss = rss
 
     # -- plumbing -----------------------------------------------------------------------------
@@ -76,7 +76,7 @@ class Sync:
         ann = self.d["metadata"].get("annotations") or {}
         if ann.get(du.REVISION) == rev:
             return
-        new = copy.deepcopy(self.d)
+        new = objects.deep_copy(self.d)
         new["metadata"].setdefault("annotations", {})[du.REVISION] = rev
         status = self.d.get("status")
         self.d = self.client.update(new)
@@ -100,7 +100,7 @@ class Sync:
         new_rev = str(du.max_revision(old) + 1)
         min_ready = d["spec"].get("minReadySeconds") or 0
         if existing is not None:
-            rs = copy.deepcopy(existing)
+            rs = objects.deep_copy(existing)
             changed = du.set_new_rs_annotations(d, rs, new_rev, True)
             if changed or (rs["spec"].get("minReadySeconds") or 0) != min_ready:
                 _set_min_ready(rs, min_ready)
@@ -115,12 +115,12 @@ class Sync:
             return rs
         if not create:
             return None
-        template = copy.deepcopy(d["spec"]["template"])
+        template = objects.deep_copy(d["spec"]["template"])
         h = du.compute_hash(template, self.status().get("collisionCount"))
         template.setdefault("metadata", {})
         template["metadata"]["labels"] = {**(template["metadata"].get("labels") or {}),
                                           du.HASH_LABEL: h}
-        selector = copy.deepcopy(d["spec"]["selector"])
+        selector = objects.deep_copy(d["spec"]["selector"])
         selector["matchLabels"] = {**(selector.get("matchLabels") or {}), du.HASH_LABEL: h}
         rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {
             "name": f"{self.name}-{h}", "namespace": self.ns,
@@ -186,7 +186,7 @@ class Sync:
         if not size and not du.replicas_annotations_need_update(rs, desired, maximum):
             return False, rs
         old_scale = du.replicas(rs)
-        new = copy.deepcopy(rs)
+        new = objects.deep_copy(rs)
         new["spec"]["replicas"] = new_scale
         du.set_replicas_annotations(new, desired, maximum)
         out = self.client.update(new)

@@ -9,7 +9,6 @@ proportional-scaling fractions and the status calculation. ``deployment`` and
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 import struct
@@ -17,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from minik8s.registry import names
+from minik8s.api import objects
 
 Obj = dict[str, Any]
 
@@ -73,7 +73,7 @@ def compute_hash(template: Mapping[str, Any], collision_count: int | None = None
 
 
 def _without_hash(template: Mapping[str, Any] | None) -> Obj:
-    t = copy.deepcopy(dict(template or {}))
+    t = objects.deep_copy(dict(template or {}))
     md = t.get("metadata")
     if isinstance(md, dict):
         labels = dict(md.get("labels") or {})

@@ -22,7 +22,6 @@ such pod counts as one expected pod instead. The eviction subresource
 
 from __future__ import annotations
 
-import copy
 import math
 from typing import Any
 
@@ -32,6 +31,7 @@ from minik8s.controllers import endpoints as ep
 from minik8s.runtime.context import ControllerContext
 from minik8s.runtime.controller import Request, Result
 from minik8s.runtime.informer import Informer
+from minik8s.api import objects
 
 Obj = dict[str, Any]
 COMPONENT = "disruption-controller"
@@ -124,9 +124,9 @@ def setup(ctx: ControllerContext) -> None:
         shared = pdbs.get(req.namespace, req.name)
         if shared is None:
             return None
-        pdb = copy.deepcopy(shared)
+        pdb = objects.deep_copy(shared)
         status = pdb.setdefault("status", {})
-        before = copy.deepcopy(status)
+        before = objects.deep_copy(status)
         gen = int(pdb["metadata"].get("generation") or 1)
         now = clock.now()
         recheck: float | None = None

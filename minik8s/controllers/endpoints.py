@@ -21,7 +21,6 @@ The pod helpers here are shared with ``controllers.endpointslice``.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 from typing import Any
 
@@ -30,6 +29,7 @@ from minik8s.api import errors
 from minik8s.runtime.context import ControllerContext
 from minik8s.runtime.controller import Request, Result
 from minik8s.runtime.informer import Informer
+from minik8s.api import objects
 
 Obj = dict[str, Any]
 COMPONENT = "endpoint-controller"
@@ -306,7 +306,7 @@ def setup(ctx: ControllerContext) -> None:
             capacity_ok = count <= MAX_ADDRESSES and OVER_CAPACITY not in annotations
             if (current.get("subsets") or []) == subsets and cur_labels == svc_labels and capacity_ok:
                 return None
-            new = copy.deepcopy(current)
+            new = objects.deep_copy(current)
         else:
             new = {"apiVersion": "v1", "kind": "Endpoints",
                    "metadata": {"name": req.name, "namespace": req.namespace}}

@@ -22,13 +22,13 @@ Neighbour: ``controllers.endpoints`` (pod helpers, trigger times).
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from minik8s.api import errors
 from minik8s.controllers import endpoints as ep
 from minik8s.runtime.context import ControllerContext
 from minik8s.runtime.controller import Request, Result
+from minik8s.api import objects
 
 Obj = dict[str, Any]
 COMPONENT = "endpointslice-controller"
@@ -228,7 +228,7 @@ def slice_obj(svc: Obj, current: Obj | None, ports: list[Obj], eps: list[Obj],
     """The slice as it should be: ``current`` (kept name and metadata) or a new one."""
     name = svc["metadata"]["name"]
     if current is not None:
-        new = copy.deepcopy(current)
+        new = objects.deep_copy(current)
         md = new["metadata"]
     else:
         md = {"generateName": f"{name}-", "namespace": svc["metadata"]["namespace"]}

@@ -9,7 +9,6 @@ goes. Dangling references (owner never existed) are treated as gone.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from minik8s.api import errors
@@ -17,6 +16,7 @@ from minik8s.api.resources import Resource
 from minik8s.registry.registry import FINALIZER_FOREGROUND, FINALIZER_ORPHAN, WriteOptions
 from minik8s.runtime.controller import Result
 from minik8s.runtime.context import ControllerContext
+from minik8s.api import objects
 
 Obj = dict[str, Any]
 
@@ -120,7 +120,7 @@ def setup(ctx: ControllerContext) -> None:
 
 
 def _drop_ref(reg: Any, res: Resource, obj: Obj, uid: str) -> None:
-    new = copy.deepcopy(obj)
+    new = objects.deep_copy(obj)
     refs = [o for o in new["metadata"].get("ownerReferences") or () if o.get("uid") != uid]
     if refs:
         new["metadata"]["ownerReferences"] = refs
@@ -133,7 +133,7 @@ def _drop_ref(reg: Any, res: Resource, obj: Obj, uid: str) -> None:
 
 
 def _remove_finalizer(reg: Any, res: Resource, obj: Obj, fin: str) -> None:
-    new = copy.deepcopy(obj)
+    new = objects.deep_copy(obj)
     new["metadata"]["finalizers"] = [f for f in new["metadata"].get("finalizers") or () if f != fin]
     if not new["metadata"]["finalizers"]:
         del new["metadata"]["finalizers"]

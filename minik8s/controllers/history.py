@@ -15,7 +15,6 @@ stored template itself differs.
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 import struct
@@ -26,6 +25,7 @@ from minik8s.api import errors
 from minik8s.client.client import Client
 from minik8s.controllers import podcontrol
 from minik8s.registry import names
+from minik8s.api import objects
 
 Obj = dict[str, Any]
 
@@ -97,7 +97,7 @@ def revision_name(prefix: str, hash_: str) -> str:
 
 def template_patch(obj: Mapping[str, Any]) -> Obj:
     """``getPatch``: the patch that restores ``obj``'s pod template."""
-    template = copy.deepcopy((obj.get("spec") or {}).get("template") or {})
+    template = objects.deep_copy((obj.get("spec") or {}).get("template") or {})
     template["$patch"] = "replace"
     return {"spec": {"template": template}}
 
@@ -180,7 +180,7 @@ def create_revision(client: Client, parent: Mapping[str, Any], rev: Obj,
     ns = parent["metadata"].get("namespace", "")
     for _ in range(_COLLISION_ATTEMPTS):
         hash_ = hash_revision(rev["data"], collision_count)
-        clone = copy.deepcopy(rev)
+        clone = objects.deep_copy(rev)
         clone["metadata"]["name"] = revision_name(name, hash_)
         clone["metadata"]["namespace"] = ns
         try:
@@ -197,7 +197,7 @@ def renumber(client: Client, rev: Obj, new_number: int) -> Obj:
     """``UpdateControllerRevision``: give an existing revision a new number (a rollback)."""
     if number(rev) == new_number:
         return rev
-    clone = copy.deepcopy(rev)
+    clone = objects.deep_copy(rev)
     clone["revision"] = new_number
     return client.update(clone)
 

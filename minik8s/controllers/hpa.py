@@ -14,7 +14,6 @@ Settings (``components.hpa``), named after the real flags: ``syncPeriod``,
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import math
 from typing import Any
@@ -25,6 +24,7 @@ from minik8s.controllers import replica_calculator as rc
 from minik8s.registry.registry import WriteOptions
 from minik8s.runtime.context import ControllerContext
 from minik8s.runtime.controller import Request, Result
+from minik8s.api import objects
 
 Obj = dict[str, Any]
 HPA = "horizontalpodautoscalers.autoscaling"
@@ -141,7 +141,7 @@ def setup(ctx: ControllerContext) -> None:
         key = f"{ns}/{hpa['metadata']['name']}"
         mem = memory.setdefault(key, _Memory())
         spec = hpa.get("spec") or {}
-        status = copy.deepcopy(hpa.get("status") or {})
+        status = objects.deep_copy(hpa.get("status") or {})
         old_conds = status.get("conditions") or []
         now_s = ctx.clock.rfc3339()
         now = ctx.clock.now()
@@ -301,7 +301,7 @@ def setup(ctx: ControllerContext) -> None:
             return
         res = reg.table.by_key(HPA)
         assert res is not None
-        new = copy.deepcopy(hpa)
+        new = objects.deep_copy(hpa)
         new["status"] = status
         try:
             reg._update_from(res, new, hpa, WriteOptions(), "status")

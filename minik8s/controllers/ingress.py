@@ -12,12 +12,12 @@ Settings (``components.ingress``): ``className`` (default ``nginx``),
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from minik8s.registry.registry import WriteOptions
 from minik8s.runtime.context import ControllerContext
 from minik8s.runtime.controller import Request, Result
+from minik8s.api import objects
 
 Obj = dict[str, Any]
 
@@ -52,7 +52,7 @@ def setup(ctx: ControllerContext) -> None:
             return None
         if cur.get("loadBalancer") == want["loadBalancer"]:
             return None
-        new = copy.deepcopy(ing)
+        new = objects.deep_copy(ing)
         new["status"] = want
         reg._update_from(res, new, ing, WriteOptions(field_manager="nginx-ingress-controller"), "status")
         ctx.client.event(ing, "Sync", "Scheduled for sync", component="nginx-ingress-controller")

@@ -19,7 +19,6 @@ Neighbours: ``controllers.ttlafterfinished`` (set up from here) deletes finished
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from minik8s.api import errors, selectors
@@ -27,6 +26,7 @@ from minik8s.controllers import jobpods, ttlafterfinished
 from minik8s.controllers.jobpods import Obj
 from minik8s.runtime.context import ControllerContext
 from minik8s.runtime.controller import Request, Result
+from minik8s.api import objects
 
 COMPONENT = "job-controller"
 DEFAULT_BACKOFF = 10.0
@@ -65,7 +65,7 @@ def setup(ctx: ControllerContext) -> None:
             event(shared, "UnknownCompletionMode",
                   "Skipped Job sync because completion mode is unknown", "Warning")
             return None
-        sync = JobSync(ctx, copy.deepcopy(shared), claim_pods(shared), backoffs.get(uid, (0, None)),
+        sync = JobSync(ctx, objects.deep_copy(shared), claim_pods(shared), backoffs.get(uid, (0, None)),
                        rng, event)
         result = sync.run()
         if sync.backoff_updated:
@@ -155,7 +155,7 @@ class JobSync:
     # -- the sync --------------------------------------------------------------------
     def run(self) -> Result | None:
         job, spec, status, now = self.job, self.spec, self.status, self.clock.now()
-        original_status = copy.deepcopy(status)
+        original_status = objects.deep_copy(status)
         unc = status["uncountedTerminatedPods"]
         self.unc_succeeded = set(unc.get("succeeded") or ())
         self.unc_failed = set(unc.get("failed") or ())
@@ -449,7 +449,7 @@ class JobSync:
             kind = "Complete" if final["type"] == "SuccessCriteriaMet" else "Failed"
             self.finished_cond = self.condition(kind, final.get("reason", ""), final.get("message", ""))
         self.flush(original)                         # 1: uncounted UIDs and interim condition
-        flushed = copy.deepcopy(self.status)
+        flushed = objects.deep_copy(self.status)
         for p in to_remove:
             try:
                 jobpods.remove_finalizer(self.client, p)

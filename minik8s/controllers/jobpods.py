@@ -7,7 +7,6 @@ Neighbours: ``controllers.job`` (the sync that uses these) and ``controllers.cro
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from minik8s.aio.clock import parse_rfc3339
@@ -16,6 +15,7 @@ from minik8s.client.client import Client
 from minik8s.registry import names
 from minik8s.runtime.controller import Request, Result
 from minik8s.runtime.informer import Informer
+from minik8s.api import objects
 
 Obj = dict[str, Any]
 TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking"
@@ -200,7 +200,7 @@ def first_pending_indexes(active: list[Obj], succeeded: set[int], count: int,
 # -- writes -------------------------------------------------------------------------------
 def new_pod(job: Obj, index: int | None, rng: Any) -> Obj:
     """A pod from the Job's template (``GetPodFromTemplate`` plus the Job's additions)."""
-    tpl = copy.deepcopy((job.get("spec") or {}).get("template") or {})
+    tpl = objects.deep_copy((job.get("spec") or {}).get("template") or {})
     tmd = tpl.get("metadata") or {}
     spec = tpl.get("spec") or {}
     labels = dict(tmd.get("labels") or {})
@@ -261,7 +261,7 @@ def remove_finalizer(client: Client, pod: Obj) -> None:
 
 
 def adopt(client: Client, pod: Obj, job: Obj) -> Obj | None:
-    new = copy.deepcopy(pod)
+    new = objects.deep_copy(pod)
     md = new["metadata"]
     md["ownerReferences"] = list(md.get("ownerReferences") or []) + [owner_ref(job)]
     if TRACKING_FINALIZER not in (md.get("finalizers") or ()):
@@ -273,7 +273,7 @@ def adopt(client: Client, pod: Obj, job: Obj) -> Obj | None:
 
 
 def release(client: Client, pod: Obj, uid: str) -> None:
-    new = copy.deepcopy(pod)
+    new = objects.deep_copy(pod)
     refs = [o for o in new["metadata"].get("ownerReferences") or () if o.get("uid") != uid]
     if refs:
         new["metadata"]["ownerReferences"] = refs

@@ -23,7 +23,6 @@ event, as the taint-eviction-controller does.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import math
 from typing import Any
@@ -32,6 +31,7 @@ from minik8s.aio.clock import parse_rfc3339
 from minik8s.api import errors
 from minik8s.runtime.context import ControllerContext
 from minik8s.runtime.controller import Request, Result
+from minik8s.api import objects
 
 Obj = dict[str, Any]
 NOT_READY = "node.kubernetes.io/not-ready"
@@ -112,7 +112,7 @@ def setup(ctx: ControllerContext) -> None:
 
     def mark_unknown(node: Obj, never: bool) -> None:
         now = clock.rfc3339()
-        new = copy.deepcopy(node)
+        new = objects.deep_copy(node)
         status = new.setdefault("status", {})
         by_type = {c.get("type"): c for c in status.get("conditions") or ()}
         reason, msg = (("NodeStatusNeverUpdated", "Kubelet never posted node status.") if never
@@ -132,7 +132,7 @@ def setup(ctx: ControllerContext) -> None:
             ready = next((c for c in conds if c.get("type") == "Ready"), None)
             if ready is None or ready.get("status") == "False":
                 continue
-            new = copy.deepcopy(p)
+            new = objects.deep_copy(p)
             for c in new["status"]["conditions"]:
                 if c.get("type") == "Ready":
                     c["status"] = "False"
@@ -169,7 +169,7 @@ def setup(ctx: ControllerContext) -> None:
         now = clock.rfc3339()
         for key, effect in sorted(want - have):
             keep.append({"key": key, "effect": effect, "timeAdded": now})
-        new = copy.deepcopy(node)
+        new = objects.deep_copy(node)
         if keep:
             new["spec"]["taints"] = keep
         else:
@@ -230,7 +230,7 @@ def setup(ctx: ControllerContext) -> None:
 
     def evict(pod: Obj) -> None:
         md = pod["metadata"]
-        new = copy.deepcopy(pod)
+        new = objects.deep_copy(pod)
         conds = [c for c in new.setdefault("status", {}).get("conditions") or ()
                  if c.get("type") != "DisruptionTarget"]
         conds.append({"type": "DisruptionTarget", "status": "True", "lastProbeTime": None,

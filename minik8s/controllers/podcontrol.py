@@ -15,7 +15,6 @@ and ``deployment`` (claiming ReplicaSets).
 
 from __future__ import annotations
 
-import copy
 import functools
 import json
 import math
@@ -27,6 +26,7 @@ from minik8s.aio import clock as _clock
 from minik8s.api import errors, selectors
 from minik8s.client.client import Client
 from minik8s.registry import names
+from minik8s.api import objects
 
 Obj = dict[str, Any]
 
@@ -246,7 +246,7 @@ class PodControl:
             md["finalizers"] = list(tmd["finalizers"])
         md["ownerReferences"] = [new_controller_ref(owner)]
         pod: Obj = {"apiVersion": "v1", "kind": "Pod", "metadata": md,
-                    "spec": copy.deepcopy(template.get("spec") or {})}
+                    "spec": objects.deep_copy(template.get("spec") or {})}
         try:
             if not md["labels"]:
                 raise errors.BadRequest("unable to create pods, no labels")
@@ -345,7 +345,7 @@ def claim(client: Client, owner: Obj, matches: Callable[[Mapping[str, str]], boo
 
 
 def _write_refs(client: Client, obj: Obj, refs: list[Obj]) -> Obj | None:
-    new = copy.deepcopy(obj)
+    new = objects.deep_copy(obj)
     if refs:
         new["metadata"]["ownerReferences"] = refs
     else:

@@ -19,13 +19,13 @@ Job controller's) stays until they go. Settings (``components["podgc"]``):
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from minik8s.aio.clock import parse_rfc3339
 from minik8s.api import errors
 from minik8s.runtime.context import ControllerContext
 from minik8s.runtime.controller import Result
+from minik8s.api import objects
 
 Obj = dict[str, Any]
 COMPONENT = "pod-garbage-collector"
@@ -77,7 +77,7 @@ def setup(ctx: ControllerContext) -> None:
         md = pod["metadata"]
         try:
             if not terminated(pod):
-                new = copy.deepcopy(pod)
+                new = objects.deep_copy(pod)
                 st = new.setdefault("status", {})
                 st["phase"] = "Failed"
                 if condition is not None:

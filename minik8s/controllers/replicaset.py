@@ -13,7 +13,6 @@ Informer caches are current at commit time here, so the real controller's expect
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import math
 from collections.abc import Callable, Mapping
@@ -23,6 +22,7 @@ from minik8s.api import errors, selectors
 from minik8s.controllers import podcontrol
 from minik8s.runtime.context import ControllerContext
 from minik8s.runtime.controller import Request, Result, TerminalError
+from minik8s.api import objects
 
 Obj = dict[str, Any]
 
@@ -99,7 +99,7 @@ def setup_kind(ctx: ControllerContext, kind: Kind) -> None:
         now = clock.now()
         status = calculate_status(owner, active, err, now, clock.rfc3339())
         if status != (owner.get("status") or {}):
-            new = copy.deepcopy(owner)
+            new = objects.deep_copy(owner)
             new["status"] = status
             owner = client.update_status(new)
         if err is not None:

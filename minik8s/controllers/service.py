@@ -20,13 +20,13 @@ the Services' own status every time, so nothing is lost across restarts.
 
 from __future__ import annotations
 
-import copy
 import ipaddress
 from typing import Any
 
 from minik8s.api import errors
 from minik8s.runtime.context import ControllerContext
 from minik8s.runtime.controller import Request, Result
+from minik8s.api import objects
 
 Obj = dict[str, Any]
 COMPONENT = "service-controller"
@@ -96,7 +96,7 @@ def setup(ctx: ControllerContext) -> None:
                 cleanup(svc, fins)
             return None
         if FINALIZER not in fins:
-            new = copy.deepcopy(svc)
+            new = objects.deep_copy(svc)
             new["metadata"]["finalizers"] = fins + [FINALIZER]
             svc = client.update(new, manager=COMPONENT)
         current = ingress_ips(svc)
@@ -121,7 +121,7 @@ def setup(ctx: ControllerContext) -> None:
                 fail(svc, req, "no available IPs in the load balancer pool")
                 return None
             ip = current[0] if current and current[0] in free else free[0]
-        new = copy.deepcopy(svc)
+        new = objects.deep_copy(svc)
         new.setdefault("status", {})["loadBalancer"] = {"ingress": [{"ip": ip, "ipMode": "VIP"}]}
         client.update_status(new, manager=COMPONENT)
         waiting.discard(req)
@@ -138,12 +138,12 @@ def setup(ctx: ControllerContext) -> None:
     def cleanup(svc: Obj, fins: list[str]) -> None:
         if ingress_ips(svc):
             event(svc, "DeletingLoadBalancer", "Deleting load balancer")
-            new = copy.deepcopy(svc)
+            new = objects.deep_copy(svc)
             new.setdefault("status", {})["loadBalancer"] = {}
             svc = client.update_status(new, manager=COMPONENT)
             event(svc, "DeletedLoadBalancer", "Deleted load balancer")
         if FINALIZER in fins:
-            new = copy.deepcopy(svc)
+            new = objects.deep_copy(svc)
             rest = [f for f in fins if f != FINALIZER]
             if rest:
                 new["metadata"]["finalizers"] = rest

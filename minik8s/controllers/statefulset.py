@@ -14,7 +14,6 @@ claim's event wakes its set. ``minReadySeconds`` is honoured with a timed requeu
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -25,6 +24,7 @@ from minik8s.controllers import statefulset_control as control_
 from minik8s.controllers import statefulset_pods as sp
 from minik8s.runtime.context import ControllerContext
 from minik8s.runtime.controller import Request, Result, TerminalError
+from minik8s.api import objects
 
 Obj = dict[str, Any]
 KIND = "StatefulSet"
@@ -78,7 +78,7 @@ def setup(ctx: ControllerContext) -> None:
         if new_status != old:
             fresh = sets.get(req.namespace, req.name)
             if fresh is not None:
-                new = copy.deepcopy(fresh)
+                new = objects.deep_copy(fresh)
                 new["status"] = new_status
                 client.update_status(new)
         live = pods.by_index(BY_CONTROLLER, s["metadata"]["uid"])

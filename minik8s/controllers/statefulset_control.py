@@ -13,7 +13,6 @@ at the update revision. ``statefulset`` runs this and writes the status it retur
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -21,6 +20,7 @@ from minik8s.api import errors
 from minik8s.client.client import Client
 from minik8s.controllers import statefulset_pods as sp
 from minik8s.runtime.informer import Informer
+from minik8s.api import objects
 
 Obj = dict[str, Any]
 COMPONENT = "statefulset-controller"
@@ -108,7 +108,7 @@ class StatefulPodControl:
             existing = self._claim(claim["metadata"]["namespace"], claim["metadata"]["name"])
             if existing is None or sp.claim_owners_up_to_date(existing, s, pod):
                 continue
-            new = copy.deepcopy(existing)
+            new = objects.deep_copy(existing)
             sp.update_claim_owners(new, s, pod)
             self.client.update(new)
 
@@ -280,7 +280,7 @@ def update_stateful_set(control: StatefulPodControl, s: Obj, current_set: Obj, u
             retention_ok = True
         if sp.identity_matches(s, pod) and sp.storage_matches(s, pod) and retention_ok:
             return False
-        control.update_pod(update_set, copy.deepcopy(pod))
+        control.update_pod(update_set, objects.deep_copy(pod))
         return False
 
     def fix_claims(i: int) -> bool:
@@ -364,5 +364,5 @@ def render_status(status: Obj, old: Mapping[str, Any]) -> Obj:
         if key in ("replicas", "collisionCount", "availableReplicas") or v:
             out[key] = v if v is not None else 0
     if old.get("conditions"):
-        out["conditions"] = copy.deepcopy(old["conditions"])
+        out["conditions"] = objects.deep_copy(old["conditions"])
     return out

@@ -10,12 +10,12 @@ The counterpart of ``pkg/controller/statefulset/stateful_set_utils.go``: a membe
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Mapping
 from typing import Any
 
 from minik8s.controllers import history, podcontrol
+from minik8s.api import objects
 
 Obj = dict[str, Any]
 
@@ -159,7 +159,7 @@ def claims_for(s: Mapping[str, Any], n: int) -> list[tuple[str, Obj]]:
         if tmd.get("annotations"):
             md["annotations"] = dict(tmd["annotations"])
         claim = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": md,
-                 "spec": copy.deepcopy(t.get("spec") or {})}
+                 "spec": objects.deep_copy(t.get("spec") or {})}
         out.append((tmd.get("name", ""), claim))
     return out
 
@@ -199,7 +199,7 @@ def new_pod(s: Mapping[str, Any], n: int) -> Obj:
     if tmd.get("finalizers"):
         md["finalizers"] = list(tmd["finalizers"])
     pod: Obj = {"apiVersion": "v1", "kind": "Pod", "metadata": md,
-                "spec": copy.deepcopy(template.get("spec") or {})}
+                "spec": objects.deep_copy(template.get("spec") or {})}
     update_identity(s, pod)
     pod["spec"]["hostname"] = md["name"]  # set once, at creation (they are immutable)
     if spec(s).get("serviceName"):

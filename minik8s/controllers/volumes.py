@@ -17,13 +17,13 @@ kind's local-path provisioner):
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from minik8s.api import errors, quantity, selectors
 from minik8s.registry.registry import WriteOptions
 from minik8s.runtime.context import ControllerContext
 from minik8s.runtime.controller import Request, Result
+from minik8s.api import objects
 
 Obj = dict[str, Any]
 DEFAULT_CLASS_ANN = "storageclass.kubernetes.io/is-default-class"
@@ -80,7 +80,7 @@ def setup(ctx: ControllerContext) -> None:
     # ------------------------------------------------------------------ claims
     def bind(pvc: Obj, pv: Obj, by_controller: bool) -> None:
         md = pvc["metadata"]
-        new_pv = copy.deepcopy(pv)
+        new_pv = objects.deep_copy(pv)
         spec = new_pv["spec"]
         spec["claimRef"] = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "name": md["name"],
                             "namespace": md.get("namespace", ""), "uid": md["uid"],
@@ -88,19 +88,19 @@ def setup(ctx: ControllerContext) -> None:
         if by_controller:
             new_pv["metadata"].setdefault("annotations", {})["pv.kubernetes.io/bound-by-controller"] = "yes"
         pv = write(pv_res, new_pv, pv)
-        new_pv = copy.deepcopy(pv)
+        new_pv = objects.deep_copy(pv)
         new_pv.setdefault("status", {})["phase"] = "Bound"
         new_pv["status"].pop("reason", None)
         new_pv["status"].pop("message", None)
         write(pv_res, new_pv, pv, "status")
-        new = copy.deepcopy(pvc)
+        new = objects.deep_copy(pvc)
         new["spec"]["volumeName"] = pv["metadata"]["name"]
         ann = new["metadata"].setdefault("annotations", {})
         ann["pv.kubernetes.io/bind-completed"] = "yes"
         if by_controller:
             ann["pv.kubernetes.io/bound-by-controller"] = "yes"
         pvc2 = write(pvc_res, new, pvc)
-        new = copy.deepcopy(pvc2)
+        new = objects.deep_copy(pvc2)
         new["status"] = {"phase": "Bound", "accessModes": list(pv["spec"].get("accessModes") or []),
                          "capacity": dict((pv["spec"].get("capacity") or {}))}
         write(pvc_res, new, pvc2, "status")
@@ -178,7 +178,7 @@ def setup(ctx: ControllerContext) -> None:
         md = pvc["metadata"]
         if md.get("deletionTimestamp"):
             if PVC_PROTECTION in (md.get("finalizers") or ()) and not pods_using(pvc):
-                new = copy.deepcopy(pvc)
+                new = objects.deep_copy(pvc)
                 new["metadata"]["finalizers"] = [f for f in md["finalizers"] if f != PVC_PROTECTION]
                 write(pvc_res, new, pvc)
             return None
@@ -187,7 +187,7 @@ def setup(ctx: ControllerContext) -> None:
         if phase == "Bound" and spec.get("volumeName"):
             pv = volumes.get("", spec["volumeName"])
             if pv is None:
-                new = copy.deepcopy(pvc)
+                new = objects.deep_copy(pvc)
                 new["status"] = {"phase": "Lost"}
                 write(pvc_res, new, pvc, "status")
                 event(pvc, "ClaimLost", "Bound claim has lost its PersistentVolume. Data on the volume is lost!",
@@ -237,7 +237,7 @@ def setup(ctx: ControllerContext) -> None:
         ann = pvc["metadata"].get("annotations") or {}
         if ann.get("volume.kubernetes.io/storage-provisioner") == prov:
             return
-        new = copy.deepcopy(pvc)
+        new = objects.deep_copy(pvc)
         a = new["metadata"].setdefault("annotations", {})
         a["volume.beta.kubernetes.io/storage-provisioner"] = prov
         a["volume.kubernetes.io/storage-provisioner"] = prov
@@ -256,12 +256,12 @@ def setup(ctx: ControllerContext) -> None:
         if sc is None or not sc.get("allowVolumeExpansion"):
             return
         req = pvc["spec"]["resources"]["requests"]["storage"]
-        new_pv = copy.deepcopy(pv)
+        new_pv = objects.deep_copy(pv)
         new_pv["spec"]["capacity"]["storage"] = req
         write(pv_res, new_pv, pv)
         cur = claims.get(pvc["metadata"].get("namespace", ""), pvc["metadata"]["name"])
         if cur is not None:
-            new = copy.deepcopy(cur)
+            new = objects.deep_copy(cur)
             new.setdefault("status", {}).setdefault("capacity", {})["storage"] = req
             write(pvc_res, new, cur, "status")
             event(cur, "VolumeResizeSuccessful", "MountVolume.NodeExpandVolume succeeded for volume "
@@ -278,13 +278,13 @@ def setup(ctx: ControllerContext) -> None:
         phase = (pv.get("status") or {}).get("phase")
         if md.get("deletionTimestamp"):
             if PV_PROTECTION in (md.get("finalizers") or ()) and phase != "Bound":
-                new = copy.deepcopy(pv)
+                new = objects.deep_copy(pv)
                 new["metadata"]["finalizers"] = [f for f in md["finalizers"] if f != PV_PROTECTION]
                 write(pv_res, new, pv)
             return None
         if not ref:
             if phase != "Available":
-                new = copy.deepcopy(pv)
+                new = objects.deep_copy(pv)
                 new.setdefault("status", {})["phase"] = "Available"
                 write(pv_res, new, pv, "status")
             return None
@@ -302,11 +302,11 @@ def setup(ctx: ControllerContext) -> None:
                     pass
                 new_pv = volumes.get("", name)
                 if new_pv is not None and (new_pv.get("status") or {}).get("phase") == "Bound":
-                    new = copy.deepcopy(new_pv)
+                    new = objects.deep_copy(new_pv)
                     new["status"]["phase"] = "Released"
                     write(pv_res, new, new_pv, "status")
                 return None
-            new = copy.deepcopy(pv)
+            new = objects.deep_copy(pv)
             new.setdefault("status", {})["phase"] = "Released"
             write(pv_res, new, pv, "status")
         return None

@@ -11,7 +11,6 @@ managedFields are already settled.
 
 from __future__ import annotations
 
-import copy
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -19,6 +18,7 @@ import orjson
 from minik8s.api import errors
 from minik8s.api.resources import Resource
 from minik8s.registry import fieldmanager, strategy
+from minik8s.api import objects
 
 if TYPE_CHECKING:
     from minik8s.registry.registry import Context, Registry, WriteOptions
@@ -31,7 +31,7 @@ def _copy(obj: Obj) -> Obj:
         out: Obj = orjson.loads(orjson.dumps(obj))
         return out
     except (TypeError, orjson.JSONEncodeError):
-        return copy.deepcopy(obj)
+        return objects.deep_copy(obj)
 
 
 def _gvk(body: Obj) -> str:

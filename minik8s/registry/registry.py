@@ -13,7 +13,6 @@ Neighbours: ``registry.strategy`` (per-kind data), ``registry.admission``,
 from __future__ import annotations
 
 import base64
-import copy
 import dataclasses
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -28,6 +27,7 @@ from minik8s.registry import (admission, defaults, fieldmanager, names, podprese
                               validation)
 from minik8s.store import watch as _watch
 from minik8s.store.store import Obj, Store
+from minik8s.api import objects
 
 FINALIZER_FOREGROUND = "foregroundDeletion"
 FINALIZER_ORPHAN = "orphan"
@@ -117,7 +117,7 @@ class Registry:
             raise errors.BadRequest(
                 f"the API version in the data ({api_version}) does not match the expected "
                 f"API version ({want_av})")
-        body = copy.deepcopy(body)
+        body = objects.deep_copy(body)
         body["kind"] = res.kind
         body["apiVersion"] = want_av
         md = body.get("metadata")
@@ -153,7 +153,7 @@ class Registry:
 
     def _unknown_fields(self, res: Resource, obj: Obj, version: str) -> list[str]:
         if res.crd:
-            return structural.prune(self._crd_schema(res, version), copy.deepcopy(obj))
+            return structural.prune(self._crd_schema(res, version), objects.deep_copy(obj))
         try:
             from minik8s.api import schemas
         except ImportError:  # pragma: no cover - schemas ship with the package
@@ -616,7 +616,7 @@ class Registry:
             return self.to_version(res, self._delete_namespace(res, old, dry_run), version)
         if res.key == crd.KEY and crd.FINALIZER not in (md.get("finalizers") or ()):
             # like apiextensions' storage: instances are cleaned up before the CRD goes
-            old = copy.deepcopy(old)
+            old = objects.deep_copy(old)
             old["metadata"]["finalizers"] = [*(md.get("finalizers") or ()), crd.FINALIZER]
             conds = [c for c in (old.get("status") or {}).get("conditions") or ()
                      if c.get("type") != "Terminating"]
@@ -644,7 +644,7 @@ class Registry:
                 return self.to_version(res, old, version)
             return self.to_version(res, self._commit_delete(res, old), version)
         # graceful or finalized: mark, keep
-        new = copy.deepcopy(old)
+        new = objects.deep_copy(old)
         nmd = new["metadata"]
         if not nmd.get("deletionTimestamp"):
             nmd["deletionTimestamp"] = self.clock.rfc3339(self.clock.now() + (grace or 0))
@@ -686,7 +686,7 @@ class Registry:
                 details={"name": name, "group": "", "kind": "namespaces"})
         if old["metadata"].get("deletionTimestamp"):
             return old
-        new = copy.deepcopy(old)
+        new = objects.deep_copy(old)
         new["metadata"]["deletionTimestamp"] = self._now()
         new["metadata"]["deletionGracePeriodSeconds"] = 0
         new.setdefault("status", {})["phase"] = "Terminating"
@@ -704,7 +704,7 @@ class Registry:
         old = self.store.get("namespaces", "", name)
         if old is None:
             raise errors.NotFound.for_resource("", "namespaces", name)
-        new = copy.deepcopy(old)
+        new = objects.deep_copy(old)
         new.setdefault("spec", {})["finalizers"] = finalizers
         if not finalizers and new["metadata"].get("deletionTimestamp") and \
                 not new["metadata"].get("finalizers"):
@@ -752,7 +752,7 @@ class Registry:
         if seen is not None:
             ev = self.store.get("events", ns, seen)
             if ev is not None:
-                new = copy.deepcopy(ev)
+                new = objects.deep_copy(ev)
                 new["count"] = int(ev.get("count", 1)) + 1
                 new["lastTimestamp"] = now
                 return self._commit(res, new, ev)

@@ -6,10 +6,10 @@ but as lookup tables so adding a kind is adding a row.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from minik8s.api.resources import Resource
+from minik8s.api import objects
 
 Obj = dict[str, Any]
 
@@ -74,14 +74,14 @@ def prepare_for_update(res: Resource, new: Obj, old: Obj) -> None:
     """Main-resource update: status is owned by the status subresource."""
     if has_status_subresource(res):
         if "status" in old:
-            new["status"] = copy.deepcopy(old["status"])
+            new["status"] = objects.deep_copy(old["status"])
         else:
             new.pop("status", None)
 
 
 def prepare_for_status_update(res: Resource, new: Obj, old: Obj) -> Obj:
     """Status update: only ``status`` changes (ResetObjectMetaForStatus)."""
-    out = copy.deepcopy(old)
+    out = objects.deep_copy(old)
     if "status" in new:
         out["status"] = new["status"]
     else:

@@ -9,13 +9,13 @@ Everything ends in ``Registry`` writes, so the one write path holds.
 from __future__ import annotations
 
 import base64
-import copy
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from minik8s.api import errors, selectors
 from minik8s.api.resources import Resource
+from minik8s.api import objects
 
 if TYPE_CHECKING:
     from minik8s.registry.registry import Context, Registry, WriteOptions
@@ -31,7 +31,7 @@ class Subresources:
 
     # -------------------------------------------------------------- reviews
     def virtual_create(self, res: Resource, ns: str, obj: Obj, opts: "WriteOptions") -> Obj:
-        out = copy.deepcopy(obj)
+        out = objects.deep_copy(obj)
         out.setdefault("metadata", {}).setdefault("creationTimestamp", None)
         kind = res.kind
         if kind in ("SelfSubjectAccessReview", "SubjectAccessReview", "LocalSubjectAccessReview"):
@@ -119,7 +119,7 @@ class Subresources:
         if replicas < 0:
             raise errors.Invalid("Scale", "autoscaling", name, [errors.FieldError(
                 "invalid", "spec.replicas", replicas, "must be greater than or equal to 0")])
-        new = copy.deepcopy(old)
+        new = objects.deep_copy(old)
         if res.crd:
             _set_path(new, self._crd_scale_paths(res)[0], replicas)
         else:
@@ -177,7 +177,7 @@ class Subresources:
         if cur:
             raise errors.Conflict.for_resource(
                 "", "pods", bname, f'pod {bname} is already assigned to node "{cur}"')
-        new = copy.deepcopy(old)
+        new = objects.deep_copy(old)
         new["spec"]["nodeName"] = node
         ann = (binding.get("metadata") or {}).get("annotations")
         if ann:
@@ -241,7 +241,7 @@ class Subresources:
         res = self.reg.table.by_key("poddisruptionbudgets.policy")
         if res is None:
             return
-        new = copy.deepcopy(pdb)
+        new = objects.deep_copy(pdb)
         st = new.setdefault("status", {})
         st["disruptionsAllowed"] = max(int(st.get("disruptionsAllowed", 0)) - 1, 0)
         st.setdefault("disruptedPods", {})[pod["metadata"]["name"]] = self.reg.clock.rfc3339()

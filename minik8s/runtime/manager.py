@@ -57,12 +57,12 @@ class Manager:
     def run_ready(self, limit: int = BATCH) -> int:
         """Process up to ``limit`` queued keys, round-robin over controllers."""
         n = 0
-        progressed = True
-        while progressed and n < limit:
-            progressed = False
-            for c in self.controllers:
+        while n < limit:
+            ready = [c for c in self.controllers if len(c.queue)]
+            if not ready:
+                break
+            for c in ready:
                 if c.process_one():
-                    progressed = True
                     n += 1
         return n
 

@@ -282,7 +282,7 @@ class Framework:
                 ok = {id(ni) for ni in alive}
                 alive = [ni for ni in chunk if (overrides[ni.name] is None if ni.name in special
                                                 else id(ni) in ok)]
-            if len(alive) > need:  # stop right after the node that completes the set
+            if len(alive) >= need:  # stop right after the node that completes the set
                 cut = chunk.index(alive[need - 1]) + 1
                 feasible.extend(alive[:need])
                 pos += cut

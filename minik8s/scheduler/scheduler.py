@@ -17,7 +17,6 @@ dict: plugins enabled/disabled, weights, pluginConfig),
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from minik8s.api import errors, selectors
@@ -30,6 +29,7 @@ from minik8s.scheduler.framework import Framework
 from minik8s.scheduler.nodeinfo import NodeInfo
 from minik8s.scheduler.podinfo import PodInfo
 from minik8s.scheduler.profile import load_profile
+from minik8s.api import objects
 
 Obj = dict[str, Any]
 SCHEDULER_NAME = "default-scheduler"
@@ -139,7 +139,7 @@ def setup(ctx: ControllerContext) -> None:
         ctx.client.event(pod, reason, msg, type=type_, component=SCHEDULER_NAME)
 
     def set_unschedulable(pod: Obj, msg: str) -> None:
-        status = copy.deepcopy(pod.get("status") or {})
+        status = objects.deep_copy(pod.get("status") or {})
         conds = [c for c in status.get("conditions") or () if c.get("type") != "PodScheduled"]
         prev = next((c for c in status.get("conditions") or () if c.get("type") == "PodScheduled"), None)
         cond = {"type": "PodScheduled", "status": "False", "lastProbeTime": None,
@@ -148,7 +148,7 @@ def setup(ctx: ControllerContext) -> None:
         status["conditions"] = conds + [cond]
         if status == pod.get("status"):
             return
-        new = copy.deepcopy(pod)
+        new = objects.deep_copy(pod)
         new["status"] = status
         try:
             reg._update_from(pod_res, new, pod, WriteOptions(field_manager=SCHEDULER_NAME), "status")
@@ -161,7 +161,7 @@ def setup(ctx: ControllerContext) -> None:
                 continue
             if (pvc["metadata"].get("annotations") or {}).get(SELECTED_NODE):
                 continue
-            new = copy.deepcopy(pvc)
+            new = objects.deep_copy(pvc)
             new["metadata"].setdefault("annotations", {})[SELECTED_NODE] = node
             try:
                 reg._update_from(pvc_res, new, pvc, WriteOptions(field_manager=SCHEDULER_NAME), None)
@@ -196,7 +196,7 @@ def setup(ctx: ControllerContext) -> None:
                     reg.delete(pod_res, vmd.get("namespace", ""), vmd["name"], {})
                 except errors.NotFound:
                     pass
-            new = copy.deepcopy(pod)
+            new = objects.deep_copy(pod)
             new.setdefault("status", {})["nominatedNodeName"] = pre.node
             try:
                 reg._update_from(pod_res, new, pod, WriteOptions(field_manager=SCHEDULER_NAME), "status")

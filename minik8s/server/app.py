@@ -17,6 +17,7 @@ from minik8s.api import errors
 from minik8s.server import negotiation as neg
 from minik8s.server import paths
 from minik8s.server.discovery import AGG_CT, Discovery
+from minik8s.server import rest
 from minik8s.server.rest import RestHandler
 
 if TYPE_CHECKING:
@@ -74,6 +75,7 @@ class ApiServer:
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[status_middleware], client_max_size=neg.MAX_BODY + 1024)
+        app.on_response_prepare.append(rest.add_deprecation_warning)
         r = app.router
         for p in ("/healthz", "/livez", "/readyz"):
             r.add_get(p, self.health)

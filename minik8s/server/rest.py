@@ -25,6 +25,21 @@ if TYPE_CHECKING:
 
 FIELD_VALIDATION = ("Strict", "Warn", "Ignore")
 
+#: resource key -> the Warning every request to it gets (prerelease-lifecycle deprecation,
+#: worded by apiserver's deprecation.WarningMessage)
+DEPRECATED = {
+    "endpoints": "v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice",
+    "componentstatuses": "v1 ComponentStatus is deprecated in v1.19+",
+}
+_WARNING = "minik8s.deprecation"
+
+
+async def add_deprecation_warning(request: web.BaseRequest, response: web.StreamResponse) -> None:
+    """``on_response_prepare`` hook: also covers errors and watch streams."""
+    warning = request.get(_WARNING)
+    if warning:
+        response.headers.add("Warning", f'299 - "{warning}"')
+
 
 def _query_bool(q: Any, name: str) -> bool:
     return str(q.get(name, "")).lower() in ("true", "1")
@@ -76,6 +91,8 @@ class RestHandler:
 
     async def handle(self, request: web.Request, t: Target) -> web.StreamResponse:
         res = self._resource(t)
+        if res.key in DEPRECATED:
+            request[_WARNING] = DEPRECATED[res.key]
         m = request.method
         ns = t.namespace or ""
         if t.watch and m != "GET":

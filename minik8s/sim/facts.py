@@ -9,7 +9,6 @@ containers (a ``Target``). docs/simulation.md lists them all.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 from collections.abc import Callable
 from typing import Any
@@ -21,6 +20,7 @@ from minik8s.sim.ips import PodIPs
 from minik8s.sim.logs import PodLogs
 from minik8s.sim.settings import KubeletSettings
 from minik8s.sim.stages import Stage, StageError
+from minik8s.api import objects
 
 Obj = dict[str, Any]
 ANN = "minik8s.io/"
@@ -94,7 +94,7 @@ class View:
         if not self._writable:
             for k in ("conditions", "initContainerStatuses", "containerStatuses", "hostIPs", "podIPs"):
                 if k in self.status:
-                    self.status[k] = copy.deepcopy(self.status[k])
+                    self.status[k] = objects.deep_copy(self.status[k])
             self._writable = True
             self._targets = None
 

@@ -19,7 +19,6 @@ node gets a sandbox.
 
 from __future__ import annotations
 
-import copy
 import ipaddress
 import random
 import uuid
@@ -31,6 +30,7 @@ from minik8s.config import DEFAULT_CAPACITY
 from minik8s.runtime.context import ControllerContext
 from minik8s.runtime.controller import Result
 from minik8s.sim.settings import KubeletSettings
+from minik8s.api import objects
 
 Obj = dict[str, Any]
 READY_ANNOTATION = "minik8s.io/node-ready"
@@ -99,7 +99,7 @@ class NodeAgent:
         labels = md.get("labels") or {}
         if spec.get("podCIDR") and all(k in labels for k in want):
             return node
-        new = copy.deepcopy(node)
+        new = objects.deep_copy(node)
         for k, v in want.items():
             new["metadata"].setdefault("labels", {}).setdefault(k, v)
         nspec = new.setdefault("spec", {})
@@ -140,7 +140,7 @@ class NodeAgent:
 
     def _status(self, node: Obj, now: float) -> float:
         """Post conditions when they change or a heartbeat is due; when the next one is."""
-        freq = self.settings.nodeStatusUpdateFrequency
+        freq = self.settings.nodeStatusReportFrequency
         status = dict(node.get("status") or {})
         old = {c.get("type"): c for c in status.get("conditions") or ()}
         last = (old.get("Ready") or {}).get("lastHeartbeatTime")
@@ -204,7 +204,7 @@ class NodeAgent:
 
     def _post_down(self, node: Obj) -> None:
         """A kubelet whose runtime went down says so once, then says nothing more."""
-        status = copy.deepcopy(node.get("status") or {})
+        status = objects.deep_copy(node.get("status") or {})
         conds = status.get("conditions") or []
         ready = next((c for c in conds if c.get("type") == "Ready"), None)
         if ready is not None and ready.get("status") in ("False", "Unknown"):
@@ -233,7 +233,7 @@ class NodeAgent:
             renewed = (lease.get("spec") or {}).get("renewTime")
             if renewed and parse_rfc3339(renewed) + interval > now + 1e-6:
                 return parse_rfc3339(renewed) + interval
-            new = copy.deepcopy(lease)
+            new = objects.deep_copy(lease)
             new["spec"] = {"holderIdentity": name, "leaseDurationSeconds": duration,
                            "renewTime": stamp}
             self.client.update(new, manager="kubelet")

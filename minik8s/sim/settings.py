@@ -22,6 +22,9 @@ class KubeletSettings:
     stopDelay: float | None = None
     #: kubelet --node-status-update-frequency: how often each node's lastHeartbeatTime moves
     nodeStatusUpdateFrequency: float = 10.0
+    #: with node leases, an unchanged node status is re-posted only this often (kubelet's
+    #: nodeStatusReportFrequency, 5 min); the Lease carries the 10 s heartbeat
+    nodeStatusReportFrequency: float = 300.0
     #: the node Lease's spec.leaseDurationSeconds; it is renewed every quarter of it
     nodeLeaseDurationSeconds: int = 40
     #: CrashLoopBackOff: first back-off (the first restart is immediate), doubling up to the max

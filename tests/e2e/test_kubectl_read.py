@@ -263,6 +263,18 @@ def test_get_in_missing_namespace_is_empty(cluster: Any, version: str) -> None:
     assert p.stderr.strip() == "No resources found in nowhere namespace."
 
 
+@edge
+@pytest.mark.parametrize("resource,warning", [
+    ("endpoints", "v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice"),
+    ("componentstatuses", "v1 ComponentStatus is deprecated in v1.19+"),
+], ids=["endpoints", "componentstatuses"])
+def test_deprecated_apis_warn(cluster: Any, version: str, resource: str, warning: str) -> None:
+    p = cluster.kubectl("get", resource, "-A", version=version)
+    assert p.stderr.strip() == f"Warning: {warning}"
+    assert p.stdout.startswith("NAMESPACE") or p.stdout.startswith("NAME")
+    assert cluster.kubectl("get", "pods", version=version).stderr == ""
+
+
 # ------------------------------------------------------------------ discovery-driven commands
 
 @edge

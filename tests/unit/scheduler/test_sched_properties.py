@@ -3,6 +3,7 @@
 * a chosen node passes every Filter; a pod stays unscheduled only if no node does;
 * the chunked, reordered filter walk stops exactly where a node-by-node walk would;
 * identical inputs and seed give identical placements;
+* once preemption's victims are gone, the pod fits on the node it was nominated to;
 * after placing a random sequence of pods (each assumed), no node is over its allocatable;
 * InterPodAffinity and PodTopologySpread, which read the cache's incremental
   aggregates, agree with a brute-force walk over every pod (kube-scheduler's way),
@@ -26,6 +27,7 @@ from minik8s.scheduler.plugins import interpodaffinity as ipa
 from minik8s.scheduler.plugins import podtopologyspread as pts
 from minik8s.scheduler.plugins.tainttoleration import untolerated_taint
 from minik8s.scheduler.podinfo import PodInfo
+from minik8s.scheduler.preemption import preempt
 from minik8s.scheduler.profile import PluginSpec, Profile
 
 SETTINGS = settings(max_examples=40, deadline=None,
@@ -346,16 +348,17 @@ def test_incremental_counts_equal_a_recount(node_list: list[dict[str, Any]],
     assert fw.cache.domains(ZONE) == zones
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.integers(100, 400), st.integers(0, 2**32), st.lists(pods(constraints=False), min_size=1,
-                                                                  max_size=4))
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(100, 400), st.integers(0, 2**32),
+       st.lists(pods(constraints=False), min_size=1, max_size=6))
 def test_the_chunked_walk_stops_where_a_node_by_node_walk_would(
         num_nodes: int, seed: int, pod_list: list[dict[str, Any]]) -> None:
     rnd = random.Random(seed)
     node_list = [make_node(f"n{i:03d}", labels={ZONE: f"z{rnd.randrange(3)}",
                                                "env": rnd.choice(["dev", "prod"])},
                            taints=[TAINTS[0]] if rnd.random() < 0.3 else [],
-                           cpu=str(rnd.randrange(1, 4))) for i in range(num_nodes)]
+                           cpu=str(rnd.randrange(1, 4)), pods=str(rnd.randrange(1, 6)))
+                 for i in range(num_nodes)]
     fw = build(node_list)
     for i, pod in enumerate(pod_list):
         pod["metadata"]["uid"] = f"u{i}"
@@ -377,3 +380,29 @@ def test_the_chunked_walk_stops_where_a_node_by_node_walk_would(
         assert (r.node is None) == (not fits) and (r.node is None or r.node in fits)
         if r.node:
             fw.cache.assume(r.pod_info, r.node)  # type: ignore[arg-type]
+
+
+@SETTINGS
+@given(nodes(), st.lists(pods(), max_size=30), pods(), st.integers(2, 10))
+def test_after_evicting_the_victims_the_pod_fits_on_the_nominated_node(
+        node_list: list[dict[str, Any]], existing: list[dict[str, Any]], pod: dict[str, Any],
+        priority: int) -> None:
+    fw = build(node_list)
+    for i, q in enumerate(existing):
+        q["metadata"]["uid"] = f"e{i}"
+        r = fw.schedule(q)
+        if r.node:
+            fw.cache.assume(r.pod_info, r.node)  # type: ignore[arg-type]
+    pod["spec"]["priority"] = priority
+    pod["spec"]["containers"][0]["resources"] = {"requests": {"cpu": "1", "memory": "1Gi"}}
+    r = fw.schedule(pod)
+    if r.node is not None:
+        return
+    pre = preempt(fw, r)
+    if pre.node is None:
+        assert pre.message.startswith("preemption: ")
+        return
+    assert pre.victims and all(v.priority < priority for v in pre.victims)
+    for v in pre.victims:
+        fw.cache.remove_pod(v)
+    assert fw.evaluate(pod)[pre.node] is None
