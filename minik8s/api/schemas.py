@@ -217,13 +217,17 @@ class _Node:
     needs to descend into values of this node at all.
     """
 
-    __slots__ = ("fields", "item", "kind", "walk")
+    __slots__ = ("fields", "go", "item", "kind", "struct", "walk")
 
     def __init__(self, kind: str | None = None) -> None:
         self.kind = kind
         self.fields: dict[str, _Node] | None = None
         self.item: _Node | None = None
         self.walk = False
+        #: the Go type decoding fills (``[]v1.Container``, ``int32``), for error messages
+        self.go = "interface {}"
+        #: the Go struct's name for definitions with fields (``PodSpec``)
+        self.struct = ""
 
 
 _ANY = _Node()
@@ -251,6 +255,9 @@ def _def_node(name: str) -> _Node:
         node = _Node()
         memo[name] = node  # before recursing: definitions may be recursive
         _fill_node(node, schema)
+    package, _, short = name.rpartition(".")
+    node.go = f"{package.rpartition('.')[2]}.{short}"  # io.k8s.api.core.v1.Pod → v1.Pod
+    node.struct = short if node.fields is not None else ""
     memo[name] = node
     return node
 
@@ -264,11 +271,22 @@ def _schema_node(schema: dict[str, Any]) -> _Node:
     return node
 
 
+_GO_SCALARS = {"string": "string", "boolean": "bool", "integer": "int64", "number": "float64"}
+
+
 def _fill_node(node: _Node, schema: dict[str, Any]) -> None:
     if schema.get("x-kubernetes-int-or-string"):
         node.kind = "int-or-string"
+        node.go = "intstr.IntOrString"
         return
     node.kind = _type(schema)
+    fmt = schema.get("format")
+    if node.kind == "integer" and fmt in ("int32", "int64"):
+        node.go = fmt
+    elif node.kind in _GO_SCALARS:
+        node.go = _GO_SCALARS[node.kind]
+    elif node.kind == "object":
+        node.go = "map[string]interface {}"
     if schema.get("x-kubernetes-preserve-unknown-fields"):
         return  # accepts anything below
     props = schema.get("properties")
@@ -283,6 +301,7 @@ def _fill_node(node: _Node, schema: dict[str, Any]) -> None:
     if isinstance(sub, dict):
         node.item = _schema_node(sub)
         node.walk = node.item.walk
+        node.go = ("[]" if node.kind == "array" else "map[string]") + node.item.go
 
 
 @functools.cache
@@ -501,3 +520,81 @@ def validate_shape(obj: dict[str, Any], group: str, version: str,
     out: list[tuple[str, str, object]] = []
     _shape(node, obj, "", out)
     return out
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+_INT_RANGES = {"int32": (-(2 ** 31), 2 ** 31 - 1), "int64": (-(2 ** 63), 2 ** 63 - 1)}
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
+def _go_mismatch(node: _Node, value: Any) -> str | None:
+    """What Go's decoder calls ``value`` when it cannot go into ``node``, or None."""
+    kind = node.kind
+    if kind is None or value is None:
+        return None
+    if not _type_ok(kind, value):
+        if kind in ("integer", "int-or-string") and isinstance(value, float) \
+                and not isinstance(value, bool):
+            return f"number {value!r}"
+        return _json_type(value)
+    if kind == "integer":
+        lo, hi = _INT_RANGES.get(node.go, _INT_RANGES["int64"])
+        if not lo <= value <= hi:
+            return f"number {value}"
+    return None
+
+
+def _first_mismatch(node: _Node, value: Any, struct: str, path: str) -> str | None:
+    bad = _go_mismatch(node, value)
+    if bad is not None:
+        where = f"Go struct field {struct}.{path}" if struct else "Go value"
+        return f"json: cannot unmarshal {bad} into {where} of type {node.go}"
+    if value is None:
+        return None
+    fields = node.fields
+    if fields is not None:
+        if not isinstance(value, dict):
+            return None
+        inner = node.struct or struct
+        prefix = path + "." if path else ""
+        for key, sub in value.items():
+            child = fields.get(key)
+            if child is not None and child.kind is not None:
+                found = _first_mismatch(child, sub, inner, prefix + key)
+                if found is not None:
+                    return found
+        return None
+    item = node.item
+    if item is None or item.kind is None:
+        return None
+    # Go's field path names struct fields only: no list indexes, no map keys
+    subs = value if node.kind == "array" and isinstance(value, list) else \
+        value.values() if node.kind == "object" and isinstance(value, dict) else ()
+    for sub in subs:
+        found = _first_mismatch(item, sub, struct, path)
+        if found is not None:
+            return found
+    return None
+
+
+def decode_error(obj: dict[str, Any], group: str, version: str, kind: str) -> str | None:
+    """The error the real server's JSON decoder gives for the first value of
+    ``obj`` whose type does not fit its Go field, worded as Go words it
+    (``json: cannot unmarshal string into Go struct field PodSpec.spec.containers
+    of type []v1.Container``), or None. ``null`` fits everything. None for kinds
+    without a built-in schema (custom resources are checked by their schema)."""
+    node = _kind_node(group, version, kind)
+    if node is None:
+        return None
+    return _first_mismatch(node, obj, node.struct, "")

@@ -13,25 +13,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
-from minik8s.api import errors
+from minik8s.api import errors, objects
 from minik8s.api.resources import Resource
 from minik8s.registry import fieldmanager, strategy
-from minik8s.api import objects
 
 if TYPE_CHECKING:
     from minik8s.registry.registry import Context, Registry, WriteOptions
 
 Obj = dict[str, Any]
-
-
-def _copy(obj: Obj) -> Obj:
-    try:
-        out: Obj = orjson.loads(orjson.dumps(obj))
-        return out
-    except (TypeError, orjson.JSONEncodeError):
-        return objects.deep_copy(obj)
 
 
 def _gvk(body: Obj) -> str:
@@ -48,7 +37,7 @@ def server_side_apply(reg: Registry, res: Resource, ns: str, name: str, patch: A
     if not isinstance(patch, dict):
         raise errors.BadRequest("error decoding YAML: the applied configuration must be an object")
     version = opts.version or res.storage_version
-    body = _copy(patch)
+    body = objects.deep_copy(patch)
     if body.get("apiVersion") != res.api_version(version) or body.get("kind") != res.kind:
         raise errors.BadRequest(f"invalid object type: {_gvk(body)}")
     md = body.setdefault("metadata", {})
@@ -64,7 +53,7 @@ def server_side_apply(reg: Registry, res: Resource, ns: str, name: str, patch: A
     if old is None and subresource is not None:
         raise errors.NotFound.for_resource(res.group, res.plural, name)
     reg._field_validation(res, body, version, opts, ctx)
-    live = None if old is None else _copy(reg.to_version(res, old, version))
+    live = None if old is None else objects.deep_copy(reg.to_version(res, old, version))
     new = fieldmanager.apply(
         live, body, manager=opts.field_manager, force=opts.force,
         api_version=res.api_version(version), now=reg._now(),

@@ -131,6 +131,15 @@ class Registry:
 
     def _field_validation(self, res: Resource, obj: Obj, version: str, opts: WriteOptions,
                           ctx: Context | None, raw_dupes: list[str] | None = None) -> None:
+        if not res.crd:
+            # the real server decodes into Go structs first: a mistyped value is a 400
+            # whatever fieldValidation says (custom resources: their schema, a 422)
+            from minik8s.api import schemas
+
+            bad = schemas.decode_error(obj, res.group, version, res.kind)
+            if bad is not None:
+                raise errors.BadRequest(
+                    f'{res.kind} in version "{version}" cannot be handled as a {res.kind}: {bad}')
         if opts.field_validation == "Ignore":
             self._drop_unknown(res, obj, version)
             return

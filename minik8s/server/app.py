@@ -47,8 +47,7 @@ async def status_middleware(request: web.Request, handler: Handler) -> web.Strea
         return neg.status_response(e)
     except web.HTTPException as e:
         if e.status == 413:
-            return neg.status_response(errors.RequestEntityTooLarge(
-                "the server has received too large of a request body"))
+            return neg.status_response(neg.body_too_large())
         if e.status == 404:
             return neg.status_response(errors.NotFound.no_route())
         if e.status == 405:

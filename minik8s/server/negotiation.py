@@ -7,7 +7,9 @@ aggregated discovery). No Kubernetes semantics here beyond media types.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import datetime
 from typing import Any
 
 import orjson
@@ -21,6 +23,10 @@ JSON = "application/json"
 YAML = "application/yaml"
 PROTOBUF = "application/vnd.kubernetes.protobuf"
 MAX_BODY = 3 * 1024 * 1024
+#: Objects and arrays nested deeper than this are refused (400). Go's decoder allows
+#: 10,000; minik8s's encoder stops at 255 and Python's recursion well before
+#: 10,000, so a body that could never be stored or served is refused up front.
+MAX_DEPTH = 200
 
 PATCH_TYPES = (
     "application/json-patch+json", "application/merge-patch+json",
@@ -103,42 +109,147 @@ def content_type_of(request: web.Request) -> str:
     return raw.split(";", 1)[0].strip().lower()
 
 
+def body_too_large() -> errors.RequestEntityTooLarge:
+    """kube-apiserver's ``limitedReadBody`` answer (``--max-request-bytes``: 3 MiB)."""
+    return errors.RequestEntityTooLarge(f"Request entity too large: limit is {MAX_BODY}")
+
+
 async def read_body(request: web.Request) -> bytes:
     if request.content_length is not None and request.content_length > MAX_BODY:
-        raise errors.RequestEntityTooLarge("the server has received too large of a request body")
+        raise body_too_large()
     data = bytearray()
     async for chunk in request.content.iter_chunked(65536):
         data += chunk
         if len(data) > MAX_BODY:
-            raise errors.RequestEntityTooLarge("the server has received too large of a request body")
+            raise body_too_large()
     return bytes(data)
 
 
 def decode_body(raw: bytes, content_type: str, *, patch: bool = False) -> Any:
-    """Bytes → Python value, by Content-Type (missing/octet-stream mean JSON)."""
+    """Bytes → Python value, by Content-Type (missing/octet-stream mean JSON).
+
+    Values nested deeper than ``MAX_DEPTH`` are refused here, once, so that no
+    later step (copies, schema walks, the encoder) meets one.
+    """
     if content_type == PROTOBUF:
         from minik8s.api import protobuf
 
-        return protobuf.decode(raw)
-    if content_type in ("", JSON, "application/octet-stream", "text/plain") or \
+        value = protobuf.decode(raw)
+    elif content_type in ("", JSON, "application/octet-stream", "text/plain") or \
             (patch and content_type in PATCH_TYPES and content_type != "application/apply-patch+yaml"):
-        return _json(raw)
-    if content_type in (YAML, "application/x-yaml", "text/yaml", "application/apply-patch+yaml"):
-        stripped = raw.lstrip()
-        if stripped[:1] in (b"{", b"["):
-            try:
-                return orjson.loads(raw)
-            except orjson.JSONDecodeError:
-                pass
+        value = _json(raw)
+    elif content_type in (YAML, "application/x-yaml", "text/yaml", "application/apply-patch+yaml"):
+        return _yaml(raw)
+    elif content_type in PATCH_TYPES:
+        value = _json(raw)
+    else:
+        raise errors.UnsupportedMediaType(
+            f"the body of the request was in an unknown format - accepted media types include: "
+            f"{JSON}, {YAML}, {PROTOBUF}")
+    if raw.count(b"[") + raw.count(b"{") >= MAX_DEPTH:  # only then can it be that deep
+        _check_depth(value)
+    return value
+
+
+def _too_deep() -> errors.BadRequest:
+    return errors.BadRequest(f"the request body is nested too deeply: at most {MAX_DEPTH} "
+                             "levels of objects and arrays are accepted")
+
+
+def _check_depth(value: Any) -> None:
+    stack = [(value, 1)]
+    while stack:
+        v, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise _too_deep()
+        if isinstance(v, dict):
+            stack.extend((c, depth + 1) for c in v.values() if isinstance(c, (dict, list)))
+        elif isinstance(v, list):
+            stack.extend((c, depth + 1) for c in v if isinstance(c, (dict, list)))
+
+
+def _yaml(raw: bytes) -> Any:
+    if raw.lstrip()[:1] in (b"{", b"["):
         try:
-            return yaml.safe_load(raw.decode("utf-8"))
-        except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as e:
-            raise errors.BadRequest(f"error converting YAML to JSON: {_one_line(str(e))}") from None
-    if content_type in PATCH_TYPES:
-        return _json(raw)
-    raise errors.UnsupportedMediaType(
-        f"the body of the request was in an unknown format - accepted media types include: "
-        f"{JSON}, {YAML}, {PROTOBUF}")
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+        else:
+            if raw.count(b"[") + raw.count(b"{") >= MAX_DEPTH:
+                _check_depth(value)
+            return value
+    try:
+        loaded = yaml.safe_load(raw.decode("utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as e:
+        raise errors.BadRequest(f"error converting YAML to JSON: {_one_line(str(e))}") from None
+    return _YamlToJson().convert(loaded, 1)
+
+
+class _YamlToJson:
+    """A YAML value as the JSON sigs.k8s.io/yaml would make of it: keys become
+    strings, timestamps and binary become strings, aliases are expanded into
+    copies, and go-yaml's guard against alias bombs applies
+    (``document contains excessive aliasing``)."""
+
+    def __init__(self) -> None:
+        self.decodes = 0
+        self.aliases = 0
+        self.seen: set[int] = set()
+
+    def convert(self, v: Any, depth: int, in_alias: bool = False) -> Any:
+        self.decodes += 1
+        if isinstance(v, (dict, list, set)):
+            if depth > MAX_DEPTH:
+                raise _too_deep()
+            if id(v) in self.seen:
+                in_alias = True  # a second occurrence of one node: an alias being expanded
+            self.seen.add(id(v))
+        if in_alias:
+            self.aliases += 1
+            if self.aliases > 100 and self.decodes > 1000 and \
+                    self.aliases / self.decodes > _allowed_alias_ratio(self.decodes):
+                raise errors.BadRequest("error converting YAML to JSON: yaml: document "
+                                        "contains excessive aliasing")
+        if isinstance(v, dict):
+            return {_yaml_key(k): self.convert(x, depth + 1, in_alias) for k, x in v.items()}
+        if isinstance(v, set):
+            return {_yaml_key(k): None for k in v}
+        if isinstance(v, list):
+            return [self.convert(x, depth + 1, in_alias) for x in v]
+        if isinstance(v, float) and (v != v or v in (float("inf"), float("-inf"))):
+            raise errors.BadRequest(f"error converting YAML to JSON: json: unsupported value: "
+                                    f"{_GO_FLOATS.get(str(v), str(v))}")
+        if isinstance(v, (datetime.date, datetime.datetime)):
+            return v.isoformat().replace("+00:00", "Z")
+        if isinstance(v, bytes):
+            return base64.b64encode(v).decode("ascii")
+        return v
+
+
+_GO_FLOATS = {"nan": "NaN", "inf": "+Inf", "-inf": "-Inf"}
+
+
+def _yaml_key(k: Any) -> str:
+    if isinstance(k, str):
+        return k
+    if isinstance(k, bool):
+        return "true" if k else "false"
+    if k is None:
+        return "null"
+    if isinstance(k, (int, float)):
+        return str(k)
+    raise errors.BadRequest(f"error converting YAML to JSON: unsupported map key: {k!r}")
+
+
+def _allowed_alias_ratio(decodes: int) -> float:
+    """go-yaml v2's ``allowedAliasRatio``: 99% of a small document may come from
+    alias expansion, 10% of a huge one."""
+    low, high = 400_000, 4_000_000
+    if decodes <= low:
+        return 0.99
+    if decodes >= high:
+        return 0.10
+    return 0.99 - 0.89 * (decodes - low) / (high - low)
 
 
 def _json(raw: bytes) -> Any:

@@ -31,7 +31,9 @@ DEPRECATED = {
     "endpoints": "v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice",
     "componentstatuses": "v1 ComponentStatus is deprecated in v1.19+",
 }
-_WARNING = "minik8s.deprecation"
+#: typed request key on aiohttp >= 3.14 (plain str keys warn there), a str before
+_WARNING: Any = (web.RequestKey("deprecation_warning", str) if hasattr(web, "RequestKey")
+                 else "deprecation_warning")
 
 
 async def add_deprecation_warning(request: web.BaseRequest, response: web.StreamResponse) -> None:
@@ -244,10 +246,13 @@ class RestHandler:
             body, _, _ = await self._read(request)
             opts = write_options(request, t.version)
             if t.sub == "binding":
+                _typed(body, "", "v1", "Binding")
                 return neg.json_response(self.reg.sub.bind(ns, t.name, body, opts), 201)
             if t.sub == "eviction":
+                _typed(body, "policy", "v1", "Eviction")
                 return neg.json_response(self.reg.sub.evict(ns, t.name, body, opts), 201)
             if t.sub == "token":
+                _typed(body, "authentication.k8s.io", "v1", "TokenRequest")
                 return neg.json_response(self.reg.sub.token(ns, t.name, body), 201)
             if t.sub in ("exec", "attach", "portforward", "proxy"):
                 raise errors.BadRequest(
@@ -269,8 +274,10 @@ class RestHandler:
         opts = write_options(request, t.version)
         ctx = Context()
         if t.sub == "scale":
+            _typed(body, "autoscaling", "v1", "Scale")
             return neg.json_response(self.reg.sub.update_scale(res, ns, t.name, body, opts))
         if t.sub == "finalize" and res.key == "namespaces":
+            _typed(body, "", "v1", "Namespace")
             fins = ((body or {}).get("spec") or {}).get("finalizers") or [] \
                 if isinstance(body, dict) else []
             return neg.json_response(self.reg.finalize_namespace(t.name, list(fins)))
@@ -309,6 +316,11 @@ class RestHandler:
             body = neg.decode_body(raw, neg.content_type_of(request))
             if not isinstance(body, dict):
                 raise errors.BadRequest("DeleteOptions must be a JSON object")
+            from minik8s.api import schemas
+
+            bad = schemas.decode_error(body, "", "v1", "DeleteOptions")
+            if bad is not None:  # kube-apiserver leaks this one as a 500; it is the client's
+                raise errors.BadRequest(bad)
             options = body
         q = request.query
         if "gracePeriodSeconds" in q:
@@ -337,6 +349,17 @@ class RestHandler:
                                                  "group": res.group, "kind": res.plural,
                                                  "uid": md.get("uid", "")}))
         return self._respond_obj(request, res, obj)
+
+
+def _typed(body: Any, group: str, version: str, kind: str) -> None:
+    """Refuse a subresource body whose values do not fit its Go types, as decoding does."""
+    from minik8s.api import schemas
+
+    if isinstance(body, dict):
+        bad = schemas.decode_error(body, group, version, kind)
+        if bad is not None:
+            raise errors.BadRequest(
+                f'{kind} in version "{version}" cannot be handled as a {kind}: {bad}')
 
 
 def _warning_headers(ctx: Context | None) -> dict[str, Any] | None:

@@ -281,10 +281,13 @@ async def test_a_node_created_later_is_registered_and_gets_a_lease_and_heartbeat
     assert lease["spec"]["renewTime"] == "2026-01-01T00:00:00.000000Z"
     assert lease["metadata"]["ownerReferences"][0]["kind"] == "Node"
     await sim.advance(10)
-    assert cond(sim.node("extra"), "Ready")["lastHeartbeatTime"] == "2026-01-01T00:00:10Z"
-    assert cond(sim.node("extra"), "Ready")["lastTransitionTime"] == "2026-01-01T00:00:00Z"
+    # the Lease is the 10 s heartbeat; an unchanged status is re-posted every 5 minutes
     lease = sim.client.get("coordination.k8s.io/v1", "Lease", "extra", "kube-node-lease")
     assert lease["spec"]["renewTime"] == "2026-01-01T00:00:10.000000Z"
+    assert cond(sim.node("extra"), "Ready")["lastHeartbeatTime"] == "2026-01-01T00:00:00Z"
+    await sim.advance(290)
+    assert cond(sim.node("extra"), "Ready")["lastHeartbeatTime"] == "2026-01-01T00:05:00Z"
+    assert cond(sim.node("extra"), "Ready")["lastTransitionTime"] == "2026-01-01T00:00:00Z"
     pod = await sim.run(make_pod("on-extra"), node="extra")
     assert pod["status"]["podIP"] == "10.244.4.2"
 
