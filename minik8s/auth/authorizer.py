@@ -123,7 +123,9 @@ class Authorizer:
                 raise ValueError(f"authorization mode {m!r} is not supported "
                                  f"(supported: {', '.join(MODES)})")
         self.modes = tuple(modes)
-        self.rbac = RBACAuthorizer(store) if "RBAC" in self.modes else None
+        #: resolves anyone's RBAC rules (escalation checks use it whatever the modes)
+        self.resolver = RBACAuthorizer(store)
+        self.rbac = self.resolver if "RBAC" in self.modes else None
 
     def authorize(self, user: UserInfo, info: RequestInfo) -> tuple[bool, str]:
         if PRIVILEGED_GROUP in user.groups:
