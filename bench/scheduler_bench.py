@@ -14,7 +14,9 @@ before the next cycle (as the controller does before binding):
   spread         topologySpreadConstraints: zone, maxSkew 1, DoNotSchedule
 
 plus the curve for ``plain`` at 100 / 1,000 / 5,000 nodes. Targets are kube-scheduler's
-scheduler_perf CI floors (Go, 16 workers) at 5,000 nodes.
+scheduler_perf CI floors (Go, 16 workers) at 5,000 nodes, and the brief's at 1,000.
+Rates are pods per second of *process CPU time* (one thread), which stays steady
+when other work shares the machine; on an idle host wall time is the same.
 
     python -m bench.scheduler_bench             # everything (~2-3 minutes)
     python -m bench.scheduler_bench --quick     # 1,000 pods per run (< 20 s)

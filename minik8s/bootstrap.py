@@ -1,4 +1,5 @@
-"""The objects a fresh cluster has: namespaces, nodes, the kubernetes and kube-dns Services.
+"""The objects a fresh cluster has: namespaces, nodes, the kubernetes and kube-dns Services
+(and, with RBAC on, the default ClusterRoles and ClusterRoleBindings of ``auth.policy``).
 
 Built from ``ClusterConfig`` and written through the in-process client, so
 they are defaulted and validated like anything a user creates.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from minik8s.auth import policy
 from minik8s.client.client import Client
 from minik8s.config import DEFAULT_CAPACITY, ClusterConfig, NodeConfig
 
@@ -93,6 +95,9 @@ def node_conditions(ready: bool, now: str | None) -> list[Obj]:
 
 def bootstrap(client: Client, cfg: ClusterConfig, api_port: int = 6443) -> None:
     now = client.reg.clock.rfc3339()
+    if cfg.auth.rbac:  # the default roles and bindings, as kube-apiserver's rbac/bootstrap-roles
+        for obj in policy.cluster_roles() + policy.cluster_role_bindings():
+            client.create(obj)
     for ns in NAMESPACES:
         client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
     for i, n in enumerate(cfg.nodes):

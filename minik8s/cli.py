@@ -27,11 +27,34 @@ def _parser() -> argparse.ArgumentParser:
                         "into $KUBECONFIG or ~/.kube/config and make it current)")
     s.add_argument("--config", default=None, help="cluster topology YAML")
     s.add_argument("--cluster-domain", default=None, help="DNS domain (default cluster.local)")
+    s.add_argument("--token-auth-file", default=None, metavar="FILE",
+                   help="static bearer tokens, CSV lines token,user,uid,\"group1,group2\" "
+                        "(turns authentication on)")
+    s.add_argument("--anonymous-auth", type=_flag_bool, default=None, metavar="true|false",
+                   help="with auth on, requests without a token are system:anonymous "
+                        "(default true); false answers them 401 (and turns auth on)")
+    s.add_argument("--authorization-mode", default=None, metavar="MODES",
+                   help="comma-separated AlwaysAllow (default), AlwaysDeny, RBAC")
+    s.add_argument("--tls", nargs="?", const=True, default=None, type=_flag_bool,
+                   metavar="true|false",
+                   help="serve HTTPS with a CA and serving certificate generated at start "
+                        "(default: on exactly when auth is on; kubectl sends tokens only "
+                        "over https)")
     r = sub.add_parser("route", help="which Service and endpoints an Ingress routes a URL to")
     r.add_argument("url", help="e.g. http://foo.example.com/api")
     r.add_argument("--kubeconfig", default=None, help="kubeconfig (default: $KUBECONFIG or ~/.kube/config)")
     r.add_argument("--ingress-class", default=None, help="only Ingresses of this class")
     return p
+
+
+def _flag_bool(v: str) -> bool:
+    """Go-style boolean flag values (``--anonymous-auth=false``)."""
+    low = v.lower()
+    if low in ("true", "t", "1"):
+        return True
+    if low in ("false", "f", "0"):
+        return False
+    raise argparse.ArgumentTypeError(f"invalid boolean value {v!r}")
 
 
 def _route(args: argparse.Namespace) -> int:
@@ -48,14 +71,26 @@ def _route(args: argparse.Namespace) -> int:
         cfg = yaml.safe_load(f) or {}
     ctx_name = cfg.get("current-context")
     ctx = next((c["context"] for c in cfg.get("contexts") or [] if c.get("name") == ctx_name), {})
-    server = next((c["cluster"]["server"] for c in cfg.get("clusters") or []
-                   if c.get("name") == ctx.get("cluster")), None)
+    cluster = next((c["cluster"] for c in cfg.get("clusters") or []
+                    if c.get("name") == ctx.get("cluster")), {})
+    server = cluster.get("server")
     if not server:
         print(f"minik8s: no cluster for context {ctx_name!r} in {path}", file=sys.stderr)
         return 1
+    user = next((u.get("user") or {} for u in cfg.get("users") or []
+                 if u.get("name") == ctx.get("user")), {})
+    headers = {"Authorization": f"Bearer {user['token']}"} if user.get("token") else {}
+    tls = None
+    if cluster.get("certificate-authority-data"):
+        import base64
+        import ssl
+
+        tls = ssl.create_default_context(cadata=base64.b64decode(
+            cluster["certificate-authority-data"]).decode())
 
     def get(p: str) -> dict:  # type: ignore[type-arg]
-        with urllib.request.urlopen(server.rstrip("/") + p, timeout=10) as resp:
+        req = urllib.request.Request(server.rstrip("/") + p, headers=headers)
+        with urllib.request.urlopen(req, timeout=10, context=tls) as resp:
             return json.loads(resp.read())  # type: ignore[no-any-return]
 
     ingresses = get("/apis/networking.k8s.io/v1/ingresses")["items"]
@@ -79,24 +114,44 @@ async def _serve(args: argparse.Namespace, started: float) -> int:
     cfg = ClusterConfig.from_yaml(args.config) if args.config else ClusterConfig()
     if args.cluster_domain:
         cfg.cluster_domain = args.cluster_domain
+    if args.token_auth_file:
+        cfg.auth.token_auth_file = args.token_auth_file
+    if args.anonymous_auth is not None:
+        cfg.auth.anonymous_auth = args.anonymous_auth
+    if args.authorization_mode:
+        cfg.auth.authorization_mode = args.authorization_mode
+    if args.tls is not None:
+        cfg.auth.tls = args.tls
     path = args.kubeconfig
-    cluster = Cluster(cfg, host=args.host, port=args.port, kubeconfig_path=path,
-                      dns_port=args.dns_port if args.dns_port is not None else 0)
+    try:
+        cluster = Cluster(cfg, host=args.host, port=args.port, kubeconfig_path=path,
+                          dns_port=args.dns_port if args.dns_port is not None else 0)
+    except (OSError, ValueError) as e:  # the token file, an authorization mode
+        print(f"minik8s: {e}", file=sys.stderr)
+        return 1
     try:
         await cluster.start()
     except OSError as e:
         print(f"minik8s: cannot listen on {args.host}:{args.port}: {e.strerror or e}", file=sys.stderr)
         return 1
+    except RuntimeError as e:  # TLS without the cryptography package
+        print(f"minik8s: {e}", file=sys.stderr)
+        return 1
     if path:
         target = path
     else:
         target = kubeconfig.default_path()
-        kubeconfig.merge_into(target, cluster.url)
+        kubeconfig.merge_into(target, cluster.url, token=cluster.admin_token,
+                              ca_pem=cluster.ca_pem)
     cluster.freeze_gc()
     took = (time.perf_counter() - started) * 1000
     nodes = ", ".join(n.name for n in cfg.nodes)
     print(f"minik8s serving the Kubernetes API at {cluster.url} (ready in {took:.0f} ms)")
     print(f"  nodes: {nodes}")
+    if cfg.auth.enabled:
+        anon = "system:anonymous" if cfg.auth.anonymous_auth else "401 Unauthorized"
+        print(f"  auth: authorization {cfg.auth.authorization_mode}; requests without a token: "
+              f"{anon}; the kubeconfig holds a cluster-admin token (group system:masters)")
     if cluster.dns_address:
         dh, dp = cluster.dns_address
         print(f"  cluster DNS ({cfg.cluster_domain}): {dh}:{dp} (UDP and TCP); "

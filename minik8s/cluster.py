@@ -11,12 +11,13 @@ import asyncio
 import gc
 import importlib
 import importlib.util
+import ipaddress
 import os
 import random
 import socket
 import tempfile
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -39,6 +40,9 @@ from minik8s.runtime.manager import Manager
 from minik8s.server.app import ApiServer
 from minik8s.store.store import Store
 
+
+if TYPE_CHECKING:
+    from minik8s.auth.component import Auth
 
 #: components that live outside minik8s.controllers
 COMPONENT_MODULES = {"scheduler": "minik8s.scheduler.scheduler", "kubelet": "minik8s.sim.kubelet",
@@ -92,6 +96,15 @@ class Cluster:
                                  admission.Allocators(self.config.service_cidr,
                                                       self.config.node_port_range, rng))
         self.client = Client(self.registry)
+        #: authentication/authorization (minik8s.auth.component.Auth), only when configured
+        self.auth: Auth | None = None
+        if self.config.auth.enabled:
+            from minik8s.auth.component import Auth
+
+            self.auth = Auth(self.config.auth, self.registry)
+            self.auth.install(self.registry)
+        #: PEM of the CA that signed the serving certificate (``AuthConfig.tls``)
+        self.ca_pem: bytes | None = None
         self._from_snapshot = snapshot is not None
         if snapshot is not None:
             snapshot_mod.restore_into(self, snapshot)
@@ -102,6 +115,8 @@ class Cluster:
         for name in enabled_components(self.config.controllers):
             component_setup(name)(self.context)
         self.api = ApiServer(self.registry, self.clock, f"{host}:{port}")
+        if self.auth is not None:
+            self.api.auth_middleware = self.auth.middleware()
         metrics_api = self.context.shared.get("metrics_api")
         if metrics_api is not None:
             from minik8s.metrics.api import DISCOVERY, PREFIX
@@ -140,17 +155,30 @@ class Cluster:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, self.port))
         self.port = sock.getsockname()[1]
-        site = web.SockSite(self._runner, sock)
+        ssl_context = None
+        if self.config.auth.serve_tls:
+            from minik8s.auth import tls
+
+            certs = tls.generate([self.host], self.config.cluster_domain, str(
+                ipaddress.ip_network(self.config.service_cidr).network_address + 1))
+            ssl_context, self.ca_pem = certs.server_context(), certs.ca_pem
+        site = web.SockSite(self._runner, sock, ssl_context=ssl_context)
         await site.start()
         self.api.discovery.server_address = f"{self.host}:{self.port}"
-        self.url = f"http://{self.host}:{self.port}"
+        self.url = f"{'https' if ssl_context else 'http'}://{self.host}:{self.port}"
         if self.dns_port is not None:
             self.dns = DnsServer(self.dns_index, self.host, self.dns_port)
             await self.dns.start()
         if self._kubeconfig_path is None:
             self._tmpdir = tempfile.TemporaryDirectory(prefix="minik8s-")
             self._kubeconfig_path = os.path.join(self._tmpdir.name, "kubeconfig")
-        kubeconfig.write_standalone(self._kubeconfig_path, self.url)
+        kubeconfig.write_standalone(self._kubeconfig_path, self.url, token=self.admin_token,
+                                    ca_pem=self.ca_pem)
+
+    @property
+    def admin_token(self) -> str | None:
+        """The bearer token of a cluster admin (``system:masters``) when auth is on."""
+        return None if self.auth is None else self.auth.admin_token
 
     @property
     def dns_address(self) -> tuple[str, int] | None:

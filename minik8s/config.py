@@ -38,6 +38,47 @@ class NodeConfig:
 
 
 @dataclasses.dataclass
+class AuthConfig:
+    """Authentication, authorization and TLS, named like kube-apiserver's flags.
+
+    All off by default: an admin-only local cluster with no credentials. Auth is on
+    when any of ``token_auth_file``, ``anonymous_auth=False`` or a mode other than
+    ``AlwaysAllow`` is set; then the server speaks HTTPS (unless ``tls=False``) and the
+    kubeconfig it writes holds an admin token (group ``system:masters``) and the CA.
+    See docs/security.md.
+    """
+
+    #: --token-auth-file: CSV lines ``token,user,uid,"group1,group2"``; None: no static tokens
+    token_auth_file: str | None = None
+    #: --anonymous-auth: requests without credentials are ``system:anonymous`` (True) or get
+    #: 401 Unauthorized (False); only matters when auth is on
+    anonymous_auth: bool = True
+    #: --authorization-mode: comma-separated AlwaysAllow, AlwaysDeny, RBAC (tried in order)
+    authorization_mode: str = "AlwaysAllow"
+    #: --tls: serve HTTPS with a CA and serving certificate generated at start; None: exactly
+    #: when auth is on (kubectl sends bearer tokens only over https)
+    tls: bool | None = None
+
+    @property
+    def modes(self) -> list[str]:
+        return [m.strip() for m in self.authorization_mode.split(",") if m.strip()]
+
+    @property
+    def enabled(self) -> bool:
+        """Whether requests are authenticated and authorized at all."""
+        return self.token_auth_file is not None or not self.anonymous_auth or \
+            self.modes != ["AlwaysAllow"]
+
+    @property
+    def rbac(self) -> bool:
+        return "RBAC" in self.modes
+
+    @property
+    def serve_tls(self) -> bool:
+        return self.enabled if self.tls is None else self.tls
+
+
+@dataclasses.dataclass
 class ClusterConfig:
     nodes: list[NodeConfig] = dataclasses.field(default_factory=lambda: default_nodes())
     #: Service ClusterIP range (kube-apiserver --service-cluster-ip-range)
@@ -62,6 +103,8 @@ class ClusterConfig:
     controllers: list[str] = dataclasses.field(default_factory=lambda: ["*"])
     #: per-component settings, each parsed by its component (scheduler, kubelet, hpa, ...)
     components: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    #: authentication, authorization and TLS (off by default)
+    auth: AuthConfig = dataclasses.field(default_factory=AuthConfig)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any] | None) -> "ClusterConfig":
@@ -79,6 +122,8 @@ class ClusterConfig:
                 raise ValueError(f"unknown cluster config key: {k}")
             if k == "node_port_range":
                 v = tuple(v)
+            if k == "auth" and isinstance(v, dict):
+                v = AuthConfig(**v)
             setattr(cfg, k, v)
         return cfg
 

@@ -6,6 +6,7 @@ added or replaced, ``current-context`` is set, nothing else is touched.
 
 from __future__ import annotations
 
+import base64
 import os
 from typing import Any
 
@@ -14,23 +15,31 @@ import yaml
 NAME = "minik8s"
 
 
-def entries(url: str, name: str = NAME) -> dict[str, Any]:
+def entries(url: str, name: str = NAME, *, token: str | None = None,
+            ca_pem: bytes | None = None) -> dict[str, Any]:
+    """The cluster, user and context entries; with auth on, the admin ``token`` and (with
+    TLS) the CA that signed the serving certificate."""
+    cluster: dict[str, Any] = {"server": url}
+    if ca_pem:
+        cluster["certificate-authority-data"] = base64.b64encode(ca_pem).decode()
     return {
-        "cluster": {"name": name, "cluster": {"server": url}},
-        "user": {"name": name, "user": {}},
+        "cluster": {"name": name, "cluster": cluster},
+        "user": {"name": name, "user": {"token": token} if token else {}},
         "context": {"name": name, "context": {"cluster": name, "user": name}},
     }
 
 
-def standalone(url: str, name: str = NAME) -> dict[str, Any]:
-    e = entries(url, name)
+def standalone(url: str, name: str = NAME, *, token: str | None = None,
+               ca_pem: bytes | None = None) -> dict[str, Any]:
+    e = entries(url, name, token=token, ca_pem=ca_pem)
     return {"apiVersion": "v1", "kind": "Config", "preferences": {},
             "clusters": [e["cluster"]], "users": [e["user"]], "contexts": [e["context"]],
             "current-context": name}
 
 
-def write_standalone(path: str, url: str, name: str = NAME) -> None:
-    _write(path, standalone(url, name))
+def write_standalone(path: str, url: str, name: str = NAME, *, token: str | None = None,
+                     ca_pem: bytes | None = None) -> None:
+    _write(path, standalone(url, name, token=token, ca_pem=ca_pem))
 
 
 def default_path() -> str:
@@ -40,7 +49,8 @@ def default_path() -> str:
     return os.path.join(os.path.expanduser("~"), ".kube", "config")
 
 
-def merge_into(path: str, url: str, name: str = NAME) -> None:
+def merge_into(path: str, url: str, name: str = NAME, *, token: str | None = None,
+               ca_pem: bytes | None = None) -> None:
     cfg: dict[str, Any] = {}
     if os.path.exists(path):
         with open(path) as f:
@@ -48,7 +58,7 @@ def merge_into(path: str, url: str, name: str = NAME) -> None:
     cfg.setdefault("apiVersion", "v1")
     cfg.setdefault("kind", "Config")
     cfg.setdefault("preferences", {})
-    e = entries(url, name)
+    e = entries(url, name, token=token, ca_pem=ca_pem)
     for section, item in (("clusters", e["cluster"]), ("users", e["user"]), ("contexts", e["context"])):
         lst = [x for x in (cfg.get(section) or []) if x.get("name") != name]
         lst.append(item)

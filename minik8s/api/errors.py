@@ -29,6 +29,8 @@ class ApiError(Exception):
             "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
             "message": self.message, "reason": self.reason, "code": self.code,
         }
+        if not self.reason:  # StatusReasonUnknown is "" and omitted on the wire
+            del status["reason"]
         if self.details:
             status["details"] = self.details
         return status
@@ -171,6 +173,15 @@ class InternalError(ApiError):
     reason = "InternalError"
 
 
+class StorageError(ApiError):
+    """An error from storage that kube-apiserver passes on without a Status of its
+    own: 500, no reason. The one minik8s emulates: etcd refusing an object over
+    its request limit (``etcdserver: request is too large``)."""
+
+    code = 500
+    reason = ""
+
+
 class ServiceUnavailable(ApiError):
     code = 503
     reason = "ServiceUnavailable"
@@ -244,8 +255,15 @@ def render_value(v: Any) -> str:
         return "true" if v else "false"
     if v is None:
         return "null"
-    if isinstance(v, (dict, list)):
-        return "{...}" if isinstance(v, dict) else "[...]"
+    if isinstance(v, dict):
+        if all(isinstance(k, str) and isinstance(x, str) for k, x in v.items()):
+            inner = ", ".join(f"{render_value(k)}:{render_value(x)}" for k, x in sorted(v.items()))
+            return "map[string]string{" + inner + "}"
+        return "{...}"
+    if isinstance(v, list):
+        if all(isinstance(x, str) for x in v):
+            return "[]string{" + ", ".join(render_value(x) for x in v) + "}"
+        return "[...]"
     return str(v)
 
 

@@ -1,11 +1,12 @@
-"""TLS for ``--tls``: a self-signed CA and a serving certificate generated at start.
+"""TLS (``--tls``, on by default with auth): a self-signed CA and a serving certificate
+generated at start.
 
-Needs the ``cryptography`` package (``pip install minik8s[tls]``); imported only when
-TLS is asked for. Keys are ECDSA P-256 (fast to generate, accepted by kubectl and
-the Python clients). The serving certificate names localhost, 127.0.0.1, ::1, the
-listen address and the in-cluster names of the ``kubernetes`` Service; the CA goes
-into the kubeconfig as ``certificate-authority-data``. Nothing is written to disk
-but a private temporary directory that ``ssl`` needs to load the chain from.
+Uses the ``cryptography`` package, imported only when TLS is on. Keys are ECDSA P-256
+(fast to generate, accepted by kubectl and the Python clients). The serving
+certificate names localhost, 127.0.0.1, ::1, the listen address and the in-cluster
+names of the ``kubernetes`` Service; the CA goes into the kubeconfig as
+``certificate-authority-data``. Nothing is written to disk but a private temporary
+directory that ``ssl`` needs to load the chain from, removed once loaded.
 """
 
 from __future__ import annotations
@@ -45,8 +46,8 @@ def generate(hosts: list[str], cluster_domain: str = "cluster.local",
         from cryptography.hazmat.primitives.asymmetric import ec
         from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
     except ImportError:  # pragma: no cover - depends on the install
-        raise RuntimeError("--tls needs the 'cryptography' package: "
-                           "pip install 'minik8s[tls]'") from None
+        raise RuntimeError("TLS needs the 'cryptography' package: pip install cryptography") \
+            from None
     now = datetime.datetime.now(datetime.timezone.utc)
     start, end = now - datetime.timedelta(hours=1), now + datetime.timedelta(days=days)
     ca_key = ec.generate_private_key(ec.SECP256R1())

@@ -20,7 +20,7 @@ Obj = dict[str, Any]
 
 
 class Client:
-    def __init__(self, registry: Registry, field_manager: str = "minik8s") -> None:
+    def __init__(self, registry: Registry, field_manager: str = "kube-controller-manager") -> None:
         self.reg = registry
         self.field_manager = field_manager
 

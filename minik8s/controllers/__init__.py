@@ -10,6 +10,7 @@ DEFAULT: tuple[str, ...] = (
     "namespace",
     "serviceaccount",
     "garbagecollector",
+    "clusterroleaggregation",
     "crd",
     "volumes",
     "nodelifecycle",

@@ -31,7 +31,8 @@ from minik8s.api import objects
 
 FINALIZER_FOREGROUND = "foregroundDeletion"
 FINALIZER_ORPHAN = "orphan"
-MAX_LIST_LIMIT = 10_000
+#: etcd's --max-request-bytes default (1.5 MiB): a larger object cannot be stored
+MAX_OBJECT_BYTES = 1536 * 1024
 
 
 @dataclasses.dataclass
@@ -47,6 +48,9 @@ class WriteOptions:
     version: str | None = None
     #: the request's User-Agent: names the field manager when fieldManager is absent
     user_agent: str | None = None
+    #: who asks (``minik8s.auth.user.UserInfo``) when auth is on; None: the in-process
+    #: client, which is never subject to ``Registry.write_admission``
+    user: Any = None
 
 
 @dataclasses.dataclass
@@ -81,6 +85,13 @@ class Registry:
         self._event_index: dict[tuple[Any, ...], str] = {}
         #: events admission wants recorded once the object is stored
         self._pending_events: list[tuple[Obj, str, str]] = []
+        #: set by the composition root when auth is on (minik8s.auth.component): a check
+        #: (resource, new, old or None, user) run before validation on writes with a user
+        #: (RBAC escalation prevention); review answers (resource, namespace, review,
+        #: user) -> status; a TokenRequest signer (claims) -> token
+        self.write_admission: Callable[[Resource, Obj, Obj | None, Any], None] | None = None
+        self.reviews: Callable[[Resource, str, Obj, Any], Obj] | None = None
+        self.token_signer: Callable[[Obj], str] | None = None
         from minik8s.registry import subresources  # circular: subresources calls back in
         self.sub = subresources.Subresources(self)
 
@@ -129,8 +140,26 @@ class Registry:
                 "json: cannot unmarshal into Go struct field .metadata of type v1.ObjectMeta")
         return body
 
+    def _check_shape(self, res: Resource, obj: Obj, version: str) -> None:
+        """Wrongly typed values fail decoding on a real server: 400, worded like Go's decoder."""
+        if res.crd:
+            return
+        from minik8s.api import schemas
+
+        bad = schemas.validate_shape(obj, res.group, version, res.kind)
+        if bad:
+            path, expected, value = bad[0]
+            jtype = {bool: "bool", str: "string", list: "array", dict: "object"}.get(type(value), "number")
+            go = {"integer": "int64", "number": "float64", "string": "string", "boolean": "bool",
+                  "array": "[]interface {}", "object": "map[string]interface {}",
+                  "int-or-string": "intstr.IntOrString", "quantity": "resource.Quantity"}.get(expected, expected)
+            raise errors.BadRequest(
+                f'{res.kind} in version "{version}" cannot be handled as a {res.kind}: json: cannot '
+                f"unmarshal {jtype} into Go struct field {res.kind}.{path} of type {go}")
+
     def _field_validation(self, res: Resource, obj: Obj, version: str, opts: WriteOptions,
                           ctx: Context | None, raw_dupes: list[str] | None = None) -> None:
+        self._check_shape(res, obj, version)
         if not res.crd:
             # the real server decodes into Go structs first: a mistyped value is a 400
             # whatever fieldValidation says (custom resources: their schema, a 422)
@@ -225,7 +254,22 @@ class Registry:
         if causes:
             raise self._invalid(res, md.get("name") or md.get("generateName") or "", causes)
 
-    def _commit(self, res: Resource, obj: Obj, old: Obj | None) -> Obj:
+    def _check_size(self, res: Resource, obj: Obj) -> None:
+        """Refuse an object etcd would refuse, as kube-apiserver 1.33 does: it first
+        retries without ``managedFields``, then passes etcd's error on (a 500)."""
+        size = len(orjson.dumps(obj))
+        if size <= MAX_OBJECT_BYTES:
+            return
+        md = obj["metadata"]
+        if md.get("managedFields"):
+            del md["managedFields"]
+            size = len(orjson.dumps(obj))
+        if size > MAX_OBJECT_BYTES:
+            raise errors.StorageError("etcdserver: request is too large")
+
+    def _commit(self, res: Resource, obj: Obj, old: Obj | None, *, sized: bool = False) -> Obj:
+        if not sized:
+            self._check_size(res, obj)
         rv = self.store.next_revision()
         obj["metadata"]["resourceVersion"] = str(rv)
         ev = self.store.commit_put(res.key, obj, rv)
@@ -311,8 +355,6 @@ class Registry:
         items: list[Obj] = []
         if limit is not None and limit <= 0:
             limit = None
-        if limit is not None and limit > MAX_LIST_LIMIT:
-            limit = MAX_LIST_LIMIT
         next_token = ""
         remaining = None
         objects = rs.objects
@@ -404,6 +446,8 @@ class Registry:
             structural.apply_defaults(self._crd_schema(res), obj)
         if not fields_managed:  # server-side apply has settled them already
             fieldmanager.track(self, res, None, obj, opts, None)
+        if opts.user is not None and self.write_admission is not None:
+            self.write_admission(res, obj, None, opts.user)
         # mutating admission, validation, then storage (undoing allocations on failure)
         self._pending_events.clear()
         undo = self._admit_create(res, obj)
@@ -419,7 +463,12 @@ class Registry:
             self._pending_events.clear()
             undo()
             return self.to_version(res, obj, opts.version)
-        self._commit(res, obj, None)
+        try:
+            self._commit(res, obj, None)
+        except errors.ApiError:
+            undo()
+            self._pending_events.clear()
+            raise
         while self._pending_events:
             o, reason, msg = self._pending_events.pop()
             self.record_event(o, reason, msg, type="Warning", component="podpreset-admission")
@@ -505,6 +554,8 @@ class Registry:
             defaults.apply_defaults(res.key, obj)
             if res.crd:
                 structural.apply_defaults(self._crd_schema(res), obj)
+        if opts.user is not None and self.write_admission is not None:
+            self.write_admission(res, obj, old, opts.user)
         if res.key == "services" and subresource is None:
             undo = admission.allocate_service(self.alloc, obj, old)
         else:
@@ -540,9 +591,14 @@ class Registry:
         if opts.dry_run:
             undo()
             return self.to_version(res, obj, opts.version)
+        try:
+            self._check_size(res, obj)
+        except errors.ApiError:
+            undo()
+            raise
         if res.key == "services" and subresource is None:
             admission.release_changed_ports(self.alloc, obj, old)
-        self._commit(res, obj, old)
+        self._commit(res, obj, old, sized=True)
         return self.to_version(res, obj, opts.version)
 
     # ------------------------------------------------------------------ patch

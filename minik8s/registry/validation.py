@@ -40,6 +40,9 @@ def _containers(spec: Obj, path: str) -> list[FieldError]:
                 seen.add(name)
             if not c.get("image"):
                 errs.append(FieldError("required", f"{p}.image"))
+            res_spec = c.get("resources")
+            if isinstance(res_spec, dict):
+                errs += _quantities(res_spec, f"{p}.resources")
             port_names: set[str] = set()
             for j, port in enumerate(c.get("ports") or ()):
                 if not isinstance(port, dict):
@@ -53,6 +56,30 @@ def _containers(spec: Obj, path: str) -> list[FieldError]:
                     if pn in port_names:
                         errs.append(FieldError("duplicate", f"{p}.ports[{j}].name", pn))
                     port_names.add(pn)
+    return errs
+
+
+def _quantities(res_spec: Obj, path: str) -> list[FieldError]:
+    from minik8s.api import quantity
+
+    errs: list[FieldError] = []
+    for kind in ("requests", "limits"):
+        vals = res_spec.get(kind)
+        if not isinstance(vals, dict):
+            continue
+        for name, v in vals.items():
+            if not quantity.valid(v):
+                errs.append(FieldError("invalid", f"{path}.{kind}[{name}]", v, quantity.QUANTITY_MSG))
+            elif quantity.parse(v) < 0:
+                errs.append(FieldError("invalid", f"{path}.{kind}[{name}]", v,
+                                       "must be greater than or equal to 0"))
+    req, lim = res_spec.get("requests"), res_spec.get("limits")
+    if isinstance(req, dict) and isinstance(lim, dict):
+        for name, v in req.items():
+            if name in lim and quantity.valid(v) and quantity.valid(lim[name]) and \
+                    quantity.parse(v) > quantity.parse(lim[name]):
+                errs.append(FieldError("invalid", f"{path}.requests", v,
+                                       f"must be less than or equal to {name} limit of {lim[name]}"))
     return errs
 
 
@@ -199,6 +226,33 @@ def _immutable_selector(obj: Obj, old: Obj | None) -> list[FieldError]:
     if new_sel != old_sel:
         return [FieldError("invalid", "spec.selector", new_sel, "field is immutable")]
     return []
+
+
+def _sts_immutable(obj: Obj, old: Obj | None) -> list[FieldError]:
+    if old is None:
+        return []
+    spec, ospec = obj.get("spec") or {}, old.get("spec") or {}
+    mutable = ("replicas", "ordinals", "template", "updateStrategy", "persistentVolumeClaimRetentionPolicy",
+               "minReadySeconds")
+    if {k: v for k, v in spec.items() if k not in mutable} != {k: v for k, v in ospec.items() if k not in mutable}:
+        return [FieldError("forbidden", "spec", detail="updates to statefulset spec for fields other than "
+                           "'replicas', 'ordinals', 'template', 'updateStrategy', "
+                           "'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden")]
+    return []
+
+
+def _job_immutable(obj: Obj, old: Obj | None) -> list[FieldError]:
+    if old is None:
+        return []
+    spec, ospec = obj.get("spec") or {}, old.get("spec") or {}
+    errs = []
+    if spec.get("selector") != ospec.get("selector"):
+        errs.append(FieldError("invalid", "spec.selector", spec.get("selector"), "field is immutable"))
+    if spec.get("template") != ospec.get("template") and not ospec.get("suspend"):
+        errs.append(FieldError("invalid", "spec.template", spec.get("template"), "field is immutable"))
+    if spec.get("completions") != ospec.get("completions") and spec.get("completionMode") != "Indexed":
+        errs.append(FieldError("invalid", "spec.completions", spec.get("completions"), "field is immutable"))
+    return errs
 
 
 def workload(obj: Obj, old: Obj | None) -> list[FieldError]:
@@ -526,7 +580,8 @@ VALIDATORS: dict[str, Validator] = {
     "deployments.apps": workload,
     "replicasets.apps": workload,
     "statefulsets.apps": lambda o, old: (_replicas(o) + _template(o)
-                                         + _selector_matches_template(o)),
+                                         + _selector_matches_template(o) + _sts_immutable(o, old)),
+    "jobs.batch": lambda o, old: _template(o) + _job_immutable(o, old),
     "daemonsets.apps": lambda o, old: (_template(o) + _selector_matches_template(o)
                                        + _immutable_selector(o, old)),
     "replicationcontrollers": lambda o, old: _replicas(o) + _template(o),

@@ -22,8 +22,8 @@ from typing import Any
 from minik8s.api import errors, selectors
 from minik8s.registry.registry import WriteOptions
 from minik8s.runtime.context import ControllerContext
-from minik8s.runtime.controller import Request, Result
-from minik8s.scheduler import preemption
+from minik8s.runtime.controller import Request, Result, TerminalError
+from minik8s.scheduler import preemption, quantity
 from minik8s.scheduler.cache import ClusterCache
 from minik8s.scheduler.framework import Framework
 from minik8s.scheduler.nodeinfo import NodeInfo
@@ -130,7 +130,10 @@ def setup(ctx: ControllerContext) -> None:
 
     cache = ClusterCache(namespace_labels=ns_labels, spread_selector=spread_selector,
                          volume_checker=volume_checker, claims_checker=claims_checker)
-    profile = load_profile(settings.get("profile"))
+    profile_cfg = dict(settings.get("profile") or {})
+    if "percentageOfNodesToScore" in settings:
+        profile_cfg.setdefault("percentageOfNodesToScore", settings["percentageOfNodesToScore"])
+    profile = load_profile(profile_cfg or None)
     fw = Framework(profile, cache, ctx.rng("scheduler"))
     unschedulable: set[Request] = set()
     ctx.shared["scheduler_cache"] = cache
@@ -175,10 +178,13 @@ def setup(ctx: ControllerContext) -> None:
                 or (pod.get("spec") or {}).get("schedulingGates"):
             unschedulable.discard(req)
             return None
-        result = fw.schedule(pod)
+        try:
+            result = fw.schedule(pod)
+        except quantity.QuantityError as e:
+            raise TerminalError(f"pod {req}: {e}") from None
         if result.node is not None:
             unschedulable.discard(req)
-            cache.assume(pod, result.node)
+            cache.assume(result.pod_info or pod, result.node)
             select_node_for_claims(pod, result.node)
             try:
                 ctx.client.bind(req.namespace, req.name, result.node)
@@ -203,6 +209,8 @@ def setup(ctx: ControllerContext) -> None:
             except errors.ApiError:
                 pass
             cache.nominate(pod, pre.node)
+            for other in pre.nominated_to_clear:
+                cache.unnominate(other)
             return Result(requeue_after=1.0)
         msg = result.message(pre.message)
         event(pod, "FailedScheduling", msg, "Warning")
@@ -223,6 +231,8 @@ def setup(ctx: ControllerContext) -> None:
                 cache.remove_pod(old)
             elif spec.get("nodeName"):
                 cache.remove_pod(o)
+            else:
+                cache.unnominate(o)  # a nominated pod that went away reserves nothing
             unschedulable.discard(_key(o))
             retry_unschedulable()  # freed room may help
             return

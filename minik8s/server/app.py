@@ -71,9 +71,15 @@ class ApiServer:
         self.rest = RestHandler(registry, clock)
         #: extra API groups served by siblings (metrics.k8s.io): prefix -> handler
         self.groups: dict[str, Handler] = {}
+        #: authentication/authorization (minik8s.auth), set by the composition root only when
+        #: auth is on; it runs inside the Status middleware, so its 401/403 are Status bodies
+        self.auth_middleware: Any = None
 
     def app(self) -> web.Application:
-        app = web.Application(middlewares=[status_middleware], client_max_size=neg.MAX_BODY + 1024)
+        middlewares: list[Any] = [status_middleware]
+        if self.auth_middleware is not None:
+            middlewares.append(self.auth_middleware)
+        app = web.Application(middlewares=middlewares, client_max_size=neg.MAX_BODY + 1024)
         app.on_response_prepare.append(rest.add_deprecation_warning)
         r = app.router
         for p in ("/healthz", "/livez", "/readyz"):

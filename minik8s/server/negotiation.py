@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime
+import re
 from typing import Any
 
 import orjson
@@ -102,6 +103,20 @@ def negotiate(request: web.Request) -> Accept:
     raise errors.NotAcceptable(
         "only the following media types are accepted: application/json, application/yaml, "
         "application/vnd.kubernetes.protobuf")
+
+
+_INT64 = re.compile(r"[+-]?[0-9]+")
+
+
+def query_int(q: Any, name: str) -> int | None:
+    """An integer query parameter as Go's ``strconv.ParseInt(v, 10, 64)`` reads it."""
+    v = q.get(name)
+    if v is None or v == "":
+        return None
+    if _INT64.fullmatch(v) and -(2 ** 63) <= int(v) < 2 ** 63:
+        return int(v)
+    raise errors.BadRequest(f'invalid value "{v}" for query parameter "{name}": '
+                            "must be an integer")
 
 
 def content_type_of(request: web.Request) -> str:

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from minik8s.api import errors
 from minik8s.api.resources import Resource
+from minik8s.auth.filters import USER
 from minik8s.registry import strategy
 from minik8s.registry.registry import Context, ListResult, Registry, WriteOptions
 from minik8s.server import negotiation as neg
@@ -66,7 +67,8 @@ def write_options(request: web.Request, version: str, *, body_dry_run: Any = Non
     force = q.get("force")
     return WriteOptions(dry_run=bool(dry), field_manager=fm, field_validation=fv,
                         force=force == "true", version=version,
-                        user_agent=request.headers.get("User-Agent"))
+                        user_agent=request.headers.get("User-Agent"),
+                        user=request.get(USER))
 
 
 def _status_ok(details: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -182,6 +184,8 @@ class RestHandler:
             return neg.json_response({"kind": "ComponentStatusList", "apiVersion": "v1",
                                       "metadata": {}, "items": items})
         limit = _int_param(q, "limit")
+        if q.get("resourceVersion") == "0" and not q.get("continue"):
+            limit = None  # served from the watch cache, which ignores limit (computeListLimit)
         result = self.reg.list(res, t.namespace, label_selector=q.get("labelSelector"),
                                field_selector=q.get("fieldSelector"), limit=limit,
                                continue_token=q.get("continue"), version=t.version)
@@ -384,14 +388,7 @@ def _partial(obj: dict[str, Any], version: str) -> dict[str, Any]:
 
 
 def _int_param(q: Any, name: str) -> int | None:
-    v = q.get(name)
-    if v is None or v == "":
-        return None
-    try:
-        return int(v)
-    except ValueError:
-        raise errors.BadRequest(f'invalid value "{v}" for query parameter "{name}": '
-                                "must be an integer") from None
+    return neg.query_int(q, name)
 
 
 def _component_status(name: str) -> dict[str, Any]:

@@ -37,12 +37,9 @@ async def stream(request: web.Request, reg: "Registry", res: Resource, t: "Targe
     accept = neg.negotiate(request)
     bookmarks = q.get("allowWatchBookmarks", "").lower() == "true"
     timeout = DEFAULT_TIMEOUT
-    if q.get("timeoutSeconds"):
-        try:
-            timeout = float(int(q["timeoutSeconds"]))
-        except ValueError:
-            raise errors.BadRequest(
-                f'invalid value "{q["timeoutSeconds"]}" for timeoutSeconds') from None
+    seconds = neg.query_int(q, "timeoutSeconds")
+    if seconds is not None:
+        timeout = float(seconds)
     rv = q.get("resourceVersion")
     if q.get("sendInitialEvents", "").lower() == "true":
         rv = None

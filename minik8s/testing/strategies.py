@@ -310,19 +310,21 @@ def _capacity(cpu: st.SearchStrategy[int], memory_gi: st.SearchStrategy[int],
 def nodes(draw: st.DrawFn, name: str | st.SearchStrategy[str] | None = None,
           zones: Sequence[str] = ("zone-a", "zone-b", "zone-c"), region: str = "region-1",
           max_taints: int = 2, extra_labels: st.SearchStrategy[dict[str, str]] | None = None,
+          node_taints: st.SearchStrategy[list[Obj]] | None = None,
           cpu: st.SearchStrategy[int] = st.integers(1, 16),
           memory_gi: st.SearchStrategy[int] = st.integers(1, 64),
           pods: st.SearchStrategy[int] = st.integers(10, 110)) -> Obj:
-    """Node objects: hostname, zone and region labels plus a few others, taints, and
+    """Node objects: hostname, zone and region labels plus a few others (``extra_labels``),
+    taints (``node_taints``, default up to ``max_taints`` drawn ones), and
     ``status.capacity``/``allocatable`` (cpu, memory, pods), ready to ``create``."""
     nm = name if isinstance(name, str) else draw(name if name is not None else dns_labels(max_size=30))
     lbls = dict(draw(extra_labels if extra_labels is not None else labels(max_size=2)))
     lbls.update({HOSTNAME_LABEL: nm, ZONE_LABEL: draw(st.sampled_from(zones)), REGION_LABEL: region})
     node: Obj = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": nm, "labels": lbls}}
-    node_taints = draw(st.lists(taints(), max_size=max_taints,
-                                unique_by=lambda t: (t["key"], t["effect"])))
-    if node_taints:
-        node["spec"] = {"taints": node_taints}
+    drawn = draw(node_taints if node_taints is not None else
+                 st.lists(taints(), max_size=max_taints, unique_by=lambda t: (t["key"], t["effect"])))
+    if drawn:
+        node["spec"] = {"taints": drawn}
     cap = draw(_capacity(cpu, memory_gi, pods))
     node["status"] = {"capacity": cap, "allocatable": dict(cap)}
     return node
