@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from served import KUBECTL_VERSIONS
 from e2e_support import make_deployment, write_manifest
+from served import KUBECTL_VERSIONS
 
 pytestmark = pytest.mark.kubectl
 

@@ -11,8 +11,8 @@ import subprocess
 from typing import Any
 
 import pytest
-from served import KUBECTL_DIR
 from e2e_support import EDGE_VERSIONS, NO_SCHEDULER, LineReader, eventually, make_pod
+from served import KUBECTL_DIR
 
 pytestmark = [pytest.mark.kubectl, pytest.mark.parametrize("version", EDGE_VERSIONS)]
 
