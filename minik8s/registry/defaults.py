@@ -135,23 +135,33 @@ def service(obj: Obj) -> None:
     obj.setdefault("status", {}).setdefault("loadBalancer", {})
 
 
+def _sub(d: Obj, key: str) -> Obj | None:
+    """``d[key]`` as a dict, created when absent; None when it holds something else."""
+    v = d.get(key)
+    if v is None:
+        d[key] = v = {}
+    return v if isinstance(v, dict) else None
+
+
+def _rolling(spec: Obj, field: str, **rolling: Any) -> None:
+    """An update strategy of type RollingUpdate (the default) with its rollingUpdate defaults."""
+    strat = _sub(spec, field)
+    if strat is None:
+        return
+    _setdefault(strat, "type", "RollingUpdate")
+    if strat["type"] == "RollingUpdate":
+        ru = _sub(strat, "rollingUpdate")
+        if ru is not None:
+            for k, v in rolling.items():
+                _setdefault(ru, k, v)
+
+
 def deployment(obj: Obj) -> None:
     spec = obj.get("spec")
     if not isinstance(spec, dict):
         return
     _setdefault(spec, "replicas", 1)
-    strat = spec.get("strategy")
-    if strat is None:
-        spec["strategy"] = strat = {}
-    if isinstance(strat, dict):
-        _setdefault(strat, "type", "RollingUpdate")
-        if strat["type"] == "RollingUpdate":
-            ru = strat.get("rollingUpdate")
-            if ru is None:
-                strat["rollingUpdate"] = ru = {}
-            if isinstance(ru, dict):
-                _setdefault(ru, "maxUnavailable", "25%")
-                _setdefault(ru, "maxSurge", "25%")
+    _rolling(spec, "strategy", maxUnavailable="25%", maxSurge="25%")
     _setdefault(spec, "revisionHistoryLimit", 10)
     _setdefault(spec, "progressDeadlineSeconds", 600)
     pod_template(spec.get("template"))
@@ -186,22 +196,10 @@ def statefulset(obj: Obj) -> None:
         return
     _setdefault(spec, "replicas", 1)
     _setdefault(spec, "podManagementPolicy", "OrderedReady")
-    us = spec.get("updateStrategy")
-    if us is None:
-        spec["updateStrategy"] = us = {}
-    if isinstance(us, dict):
-        _setdefault(us, "type", "RollingUpdate")
-        if us["type"] == "RollingUpdate":
-            ru = us.get("rollingUpdate")
-            if ru is None:
-                us["rollingUpdate"] = ru = {}
-            if isinstance(ru, dict):
-                _setdefault(ru, "partition", 0)
+    _rolling(spec, "updateStrategy", partition=0)
     _setdefault(spec, "revisionHistoryLimit", 10)
-    pr = spec.get("persistentVolumeClaimRetentionPolicy")
-    if pr is None:
-        spec["persistentVolumeClaimRetentionPolicy"] = pr = {}
-    if isinstance(pr, dict):
+    pr = _sub(spec, "persistentVolumeClaimRetentionPolicy")
+    if pr is not None:
         _setdefault(pr, "whenDeleted", "Retain")
         _setdefault(pr, "whenScaled", "Retain")
     for vct in spec.get("volumeClaimTemplates") or ():
@@ -219,18 +217,7 @@ def daemonset(obj: Obj) -> None:
     spec = obj.get("spec")
     if not isinstance(spec, dict):
         return
-    us = spec.get("updateStrategy")
-    if us is None:
-        spec["updateStrategy"] = us = {}
-    if isinstance(us, dict):
-        _setdefault(us, "type", "RollingUpdate")
-        if us["type"] == "RollingUpdate":
-            ru = us.get("rollingUpdate")
-            if ru is None:
-                us["rollingUpdate"] = ru = {}
-            if isinstance(ru, dict):
-                _setdefault(ru, "maxUnavailable", 1)
-                _setdefault(ru, "maxSurge", 0)
+    _rolling(spec, "updateStrategy", maxUnavailable=1, maxSurge=0)
     _setdefault(spec, "revisionHistoryLimit", 10)
     pod_template(spec.get("template"))
 

@@ -14,50 +14,13 @@ from __future__ import annotations
 
 import functools
 import math
-import re
-from fractions import Fraction
 from typing import Any
 
-_SUFFIX: dict[str, Fraction] = {
-    "": Fraction(1),
-    "n": Fraction(1, 10**9), "u": Fraction(1, 10**6), "m": Fraction(1, 1000),
-    "k": Fraction(10**3), "M": Fraction(10**6), "G": Fraction(10**9),
-    "T": Fraction(10**12), "P": Fraction(10**15), "E": Fraction(10**18),
-    "Ki": Fraction(2**10), "Mi": Fraction(2**20), "Gi": Fraction(2**30),
-    "Ti": Fraction(2**40), "Pi": Fraction(2**50), "Ei": Fraction(2**60),
-}
-_RE = re.compile(r"([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))"
-                 r"(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?")
+from minik8s.api import quantity as _q
 
-
-class QuantityError(ValueError):
-    """A string that ``resource.ParseQuantity`` rejects."""
-
-
-@functools.lru_cache(maxsize=4096)
-def _parse_str(text: str) -> Fraction:
-    m = _RE.fullmatch(text.strip())
-    if m is None:
-        raise QuantityError(f"quantities must match the regular expression "
-                            f"'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': {text!r}")
-    number, suffix = m.group(1), m.group(2) or ""
-    value = Fraction(number)
-    if suffix[:1] in ("e", "E") and suffix not in _SUFFIX:
-        return value * Fraction(10) ** int(suffix[1:])
-    return value * _SUFFIX[suffix]
-
-
-def parse(value: Any) -> Fraction:
-    """The exact value of a quantity given as a string or a JSON number."""
-    if isinstance(value, bool):
-        raise QuantityError(f"not a quantity: {value!r}")
-    if isinstance(value, int):
-        return Fraction(value)
-    if isinstance(value, float):
-        return Fraction(str(value))
-    if isinstance(value, str):
-        return _parse_str(value)
-    raise QuantityError(f"not a quantity: {value!r}")
+# parsing is shared with everything else that reads quantities
+QuantityError = _q.QuantityError
+parse = _q.parse
 
 
 def value(q: Any) -> int:
