@@ -11,6 +11,7 @@ import threading
 from typing import Any
 
 from minik8s.cluster import Cluster
+from minik8s.config import ClusterConfig
 
 KUBECTL_DIR = os.path.dirname(os.path.realpath(shutil.which("kubectl") or "/usr/bin/kubectl"))
 KUBECTL_VERSIONS = sorted(
@@ -23,6 +24,9 @@ class ServedCluster:
 
     def __init__(self, **kw: Any) -> None:
         self.loop = asyncio.new_event_loop()
+        cfg = kw.setdefault("config", ClusterConfig())
+        # a short namespace deletion grace period keeps real-clock tests quick (default 5 s)
+        cfg.components.setdefault("namespace", {}).setdefault("deletionGracePeriod", 0.2)
         self.cluster = Cluster(**kw)
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self._thread.start()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from minik8s.aio.clock import parse_rfc3339
 from minik8s.api import errors
 from minik8s.api.resources import Resource
 from minik8s.runtime.controller import Result
@@ -23,10 +24,17 @@ def setup(ctx: ControllerContext) -> None:
     reg = client.reg
     namespaces = informers.informer("v1", "namespaces")
 
+    grace = float(ctx.settings("namespace").get("deletionGracePeriod", 5.0))
+
     def reconcile(name: str) -> Result | None:
         ns = namespaces.get("", name)
         if ns is None or not ns["metadata"].get("deletionTimestamp"):
             return None
+        # like namespaceDeletionGracePeriod: give in-flight deletes of the contents (kubectl
+        # delete -f with the namespace in it) time to land before emptying the namespace
+        age = ctx.clock.now() - parse_rfc3339(ns["metadata"]["deletionTimestamp"])
+        if age < grace:
+            return Result(requeue_after=grace - age)
         for res in reg.table:
             if not res.namespaced or res.virtual:
                 continue

@@ -15,9 +15,8 @@ from aiohttp import web
 
 from minik8s.api import errors
 from minik8s.server import negotiation as neg
-from minik8s.server import paths
+from minik8s.server import paths, rest
 from minik8s.server.discovery import AGG_CT, Discovery
-from minik8s.server import rest
 from minik8s.server.rest import RestHandler
 
 if TYPE_CHECKING:

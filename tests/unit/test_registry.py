@@ -116,6 +116,8 @@ async def test_deleting_a_namespace_deletes_its_contents_then_itself(cluster: Cl
         c.create(cm("b", ns="team"))
     assert "because it is being terminated" in e.value.message
     await cluster.settle()
+    assert c.get("v1", "ConfigMap", "a", "team")  # the 5 s namespaceDeletionGracePeriod first
+    await cluster.advance(5)
     assert c.get_or_none("v1", "Namespace", "team") is None
     assert c.list("v1", "ConfigMap", "team").items == []
 
