@@ -11,6 +11,7 @@ import signal
 import sys
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from minik8s import kubeconfig
 
@@ -70,15 +71,16 @@ def _route(args: argparse.Namespace) -> int:
     with open(path) as f:
         cfg = yaml.safe_load(f) or {}
     ctx_name = cfg.get("current-context")
-    ctx = next((c["context"] for c in cfg.get("contexts") or [] if c.get("name") == ctx_name), {})
-    cluster = next((c["cluster"] for c in cfg.get("clusters") or []
-                    if c.get("name") == ctx.get("cluster")), {})
+    ctx: dict[str, Any] = next((c["context"] for c in cfg.get("contexts") or []
+                                if c.get("name") == ctx_name), {})
+    cluster: dict[str, Any] = next((c["cluster"] for c in cfg.get("clusters") or []
+                                    if c.get("name") == ctx.get("cluster")), {})
     server = cluster.get("server")
     if not server:
         print(f"minik8s: no cluster for context {ctx_name!r} in {path}", file=sys.stderr)
         return 1
-    user = next((u.get("user") or {} for u in cfg.get("users") or []
-                 if u.get("name") == ctx.get("user")), {})
+    user: dict[str, Any] = next((u.get("user") or {} for u in cfg.get("users") or []
+                                 if u.get("name") == ctx.get("user")), {})
     headers = {"Authorization": f"Bearer {user['token']}"} if user.get("token") else {}
     tls = None
     if cluster.get("certificate-authority-data"):

@@ -14,6 +14,7 @@ import importlib.util
 import ipaddress
 import os
 import random
+import secrets
 import socket
 import tempfile
 from collections.abc import Callable
@@ -105,6 +106,7 @@ class Cluster:
             self.auth.install(self.registry)
         #: PEM of the CA that signed the serving certificate (``AuthConfig.tls``)
         self.ca_pem: bytes | None = None
+        self._unchecked_token: str | None = None
         self._from_snapshot = snapshot is not None
         if snapshot is not None:
             snapshot_mod.restore_into(self, snapshot)
@@ -177,8 +179,15 @@ class Cluster:
 
     @property
     def admin_token(self) -> str | None:
-        """The bearer token of a cluster admin (``system:masters``) when auth is on."""
-        return None if self.auth is None else self.auth.admin_token
+        """The bearer token of a cluster admin (``system:masters``) when auth is on; with TLS
+        but no auth an unchecked token (kubectl prompts for a password on https without one)."""
+        if self.auth is not None:
+            return self.auth.admin_token
+        if self.ca_pem is not None:
+            if self._unchecked_token is None:
+                self._unchecked_token = secrets.token_urlsafe(32)
+            return self._unchecked_token
+        return None
 
     @property
     def dns_address(self) -> tuple[str, int] | None:

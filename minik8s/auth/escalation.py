@@ -23,8 +23,16 @@ from typing import Any
 from minik8s.api import errors
 from minik8s.api.resources import Resource
 from minik8s.auth import rbac, requestinfo
-from minik8s.auth.authorizer import (CLUSTER_ROLE_BINDINGS, CLUSTER_ROLES, GROUP, ROLE_BINDINGS,
-                                     ROLES, Authorizer, RBACAuthorizer, aggregate_error)
+from minik8s.auth.authorizer import (
+    CLUSTER_ROLE_BINDINGS,
+    CLUSTER_ROLES,
+    GROUP,
+    ROLE_BINDINGS,
+    ROLES,
+    Authorizer,
+    RBACAuthorizer,
+    aggregate_error,
+)
 from minik8s.auth.user import PRIVILEGED_GROUP, UserInfo
 
 Obj = dict[str, Any]

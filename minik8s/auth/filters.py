@@ -24,8 +24,14 @@ from minik8s.api import errors
 from minik8s.auth import requestinfo
 from minik8s.auth.rbac import goq
 from minik8s.auth.requestinfo import RequestInfo
-from minik8s.auth.user import (ALL_AUTHENTICATED, ALL_UNAUTHENTICATED, ANONYMOUS, UserInfo,
-                               sa_groups, split_sa_username)
+from minik8s.auth.user import (
+    ALL_AUTHENTICATED,
+    ALL_UNAUTHENTICATED,
+    ANONYMOUS,
+    UserInfo,
+    sa_groups,
+    split_sa_username,
+)
 
 if TYPE_CHECKING:
     from minik8s.auth.component import Auth
@@ -72,7 +78,7 @@ def forbidden(user: UserInfo, info: RequestInfo, reason: str = "") -> Forbidden:
     return Forbidden(text, details=details)
 
 
-def impersonate(auth: "Auth", requester: UserInfo, headers: Any) -> UserInfo:
+def impersonate(auth: Auth, requester: UserInfo, headers: Any) -> UserInfo:
     """The user a request acts as, after checking the requester may impersonate each part."""
     name = headers.get(IMPERSONATE_USER, "")
     groups = list(headers.getall(IMPERSONATE_GROUP, []))
@@ -113,7 +119,7 @@ def impersonate(auth: "Auth", requester: UserInfo, headers: Any) -> UserInfo:
     return UserInfo(name, uid, tuple(groups), {k: tuple(v) for k, v in extra.items()})
 
 
-def middleware(auth: "Auth") -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def middleware(auth: Auth) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
     authn, authz = auth.authn, auth.authz
 
     @web.middleware

@@ -45,7 +45,7 @@ class Rule:
     spec: Obj = dataclasses.field(compare=False, hash=False)
 
     @classmethod
-    def of(cls, rule: Obj) -> "Rule":
+    def of(cls, rule: Obj) -> Rule:
         urls = _strs(rule.get("nonResourceURLs"))
         return cls(frozenset(_strs(rule.get("verbs"))), frozenset(_strs(rule.get("apiGroups"))),
                    frozenset(_strs(rule.get("resources"))),
@@ -187,7 +187,7 @@ def compact(rules: Iterable[Obj]) -> list[Obj]:
     simple: dict[tuple[str, str, str | None], Obj] = {}
     for r in rules:
         names = _strs(r.get("resourceNames"))
-        keys = set(k for k, v in r.items() if v)
+        keys = {k for k, v in r.items() if v}
         if len(names) <= 1 and not r.get("nonResourceURLs") and \
                 len(_strs(r.get("apiGroups"))) == 1 and len(_strs(r.get("resources"))) == 1 and \
                 keys <= {"apiGroups", "resources", "verbs", "resourceNames"}:

@@ -33,7 +33,7 @@ class Reviews:
     def __call__(self, res: Resource, ns: str, obj: Obj, user: UserInfo | None) -> Obj:
         """The ``status`` of the review ``obj`` (already decoded and kind-checked)."""
         me = user if user is not None else LOOPBACK_USER
-        spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
+        spec: Obj = obj["spec"] if isinstance(obj.get("spec"), dict) else {}
         kind = res.kind
         if kind == "SelfSubjectReview":
             return {"userInfo": me.to_dict()}
@@ -84,7 +84,7 @@ class Reviews:
 
 
 def _subject(spec: Obj) -> UserInfo:
-    extra = spec.get("extra") if isinstance(spec.get("extra"), dict) else {}
+    extra: Obj = spec["extra"] if isinstance(spec.get("extra"), dict) else {}
     return UserInfo(str(spec.get("user") or ""), str(spec.get("uid") or ""),
                     tuple(str(g) for g in spec.get("groups") or ()),
                     {str(k): tuple(str(x) for x in v or ()) for k, v in extra.items()})

@@ -48,7 +48,7 @@ def generate(hosts: list[str], cluster_domain: str = "cluster.local",
     except ImportError:  # pragma: no cover - depends on the install
         raise RuntimeError("TLS needs the 'cryptography' package: pip install cryptography") \
             from None
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     start, end = now - datetime.timedelta(hours=1), now + datetime.timedelta(days=days)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "minik8s-ca")])

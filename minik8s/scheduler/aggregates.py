@@ -77,14 +77,26 @@ def _namespaces_of(terms: QueryTerms) -> frozenset[str] | None:
     return result
 
 
+def _index_pair(terms: QueryTerms) -> tuple[str, str] | None:
+    """A ``key=value`` every matching pod must carry, if the query has one."""
+    for _, sel in terms:
+        pairs = sel.exact_pairs()
+        if pairs:
+            return min(pairs.items())
+    return None
+
+
 class PodCounters:
-    """Registered count queries, indexed by namespace so a pod event touches few of them."""
+    """Registered count queries, indexed so a pod event touches few of them: by a label pair
+    every match must carry (most queries: a controller's or Service's selector), else by
+    namespace."""
 
     def __init__(self, max_counters: int = 512) -> None:
         self.max_counters = max_counters
         self._counters: dict[tuple[object, ...], PodCounter] = {}
         self._by_ns: dict[str, list[PodCounter]] = {}
         self._any_ns: list[PodCounter] = []
+        self._by_pair: dict[tuple[str, str], list[PodCounter]] = {}
         self._tick = 0
 
     def get(self, terms: QueryTerms, topology_key: str | None, skip_terminating: bool,
@@ -105,7 +117,10 @@ class PodCounters:
         c = PodCounter(terms, topology_key, skip_terminating)
         self._counters[c.key] = c
         namespaces = _namespaces_of(terms)
-        if namespaces is None:
+        pair = _index_pair(terms)
+        if pair is not None:
+            self._by_pair.setdefault(pair, []).append(c)
+        elif namespaces is None:
             self._any_ns.append(c)
         else:
             for ns in namespaces:
@@ -122,6 +137,12 @@ class PodCounters:
             del self._counters[c.key]
         keep = set(self._counters)
         self._any_ns = [c for c in self._any_ns if c.key in keep]
+        for pair in list(self._by_pair):
+            left_p = [c for c in self._by_pair[pair] if c.key in keep]
+            if left_p:
+                self._by_pair[pair] = left_p
+            else:
+                del self._by_pair[pair]
         for ns in list(self._by_ns):
             left = [c for c in self._by_ns[ns] if c.key in keep]
             if left:
@@ -132,6 +153,11 @@ class PodCounters:
     def on_pod(self, pod: PodInfo, node: NodeInfo, sign: int) -> None:
         for c in chain(self._by_ns.get(pod.namespace, ()), self._any_ns):
             c.update(pod, node, sign)
+        by_pair = self._by_pair
+        if by_pair:
+            for pair in (pod.labels or {}).items():
+                for c in by_pair.get(pair, ()):
+                    c.update(pod, node, sign)
 
     def __len__(self) -> int:
         return len(self._counters)

@@ -366,11 +366,32 @@ def _typed(body: Any, group: str, version: str, kind: str) -> None:
                 f'{kind} in version "{version}" cannot be handled as a {kind}: {bad}')
 
 
+#: kube-apiserver's warning recorder: past 4096 runes in all, each text is cut to 256
+WARNING_TOTAL_RUNES, WARNING_ITEM_RUNES = 4 * 1024, 256
+
+
 def _warning_headers(ctx: Context | None) -> dict[str, Any] | None:
-    """One ``Warning: 299 - "..."`` header per warning, as kube-apiserver sends them."""
+    """One ``Warning: 299 - "..."`` header per distinct warning, as kube-apiserver's
+    recorder sends them (``filters/warning.go``, ``net.NewWarningHeader``): quotes
+    and backslashes escaped, CR/LF sent as spaces (Go's ``net/http``), and cut
+    short when there are too many."""
     if ctx is None or not ctx.warnings:
         return None
-    return {"Warning": ['299 - "' + w.replace('"', '\\"') + '"' for w in ctx.warnings]}
+    texts = list(dict.fromkeys(w for w in ctx.warnings if w))
+    if sum(len(t) for t in texts) > WARNING_TOTAL_RUNES:
+        cut, written = [], 0
+        for t in texts:
+            if written >= WARNING_TOTAL_RUNES:
+                break
+            cut.append(t[:WARNING_ITEM_RUNES])
+            written += len(cut[-1])
+        texts = cut
+    return {"Warning": [_warning(t) for t in texts]}
+
+
+def _warning(text: str) -> str:
+    quoted = text.replace("\\", "\\\\").replace('"', '\\"')
+    return '299 - "' + quoted.replace("\r", " ").replace("\n", " ") + '"'
 
 
 def _list_meta(result: ListResult) -> dict[str, Any]:

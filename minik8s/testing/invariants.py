@@ -455,7 +455,8 @@ def deployments_complete(c: "Cluster", w: CommitWatch, e: Expectations) -> list[
 @check("convergence")
 def statefulsets_complete(c: "Cluster", w: CommitWatch, e: Expectations) -> list[str]:
     """A StatefulSet runs ordinals 0..replicas-1, each with its claims — unless a pod of it
-    cannot be scheduled (ordered start then legitimately waits)."""
+    cannot be scheduled (ordered start then legitimately waits) or is still terminating
+    (on a node whose kubelet is gone, until someone force-deletes it)."""
     by_owner = _pods_by_owner(c)
     claims = {k: o for k, o in c.store.resource("persistentvolumeclaims").objects.items()}
     out = []
@@ -463,8 +464,8 @@ def statefulsets_complete(c: "Cluster", w: CommitWatch, e: Expectations) -> list
         if _md(s).get("deletionTimestamp"):
             continue
         pods = [p for p in by_owner.get(_md(s)["uid"], [])]
-        if _stuck(pods):
-            continue
+        if _stuck(pods) or any(_md(p).get("deletionTimestamp") for p in pods):
+            continue  # an ordinal is replaced only once its old pod is gone (at most one)
         want = (s.get("spec") or {}).get("replicas", 1)
         have = sorted(int(_md(p)["name"].rpartition("-")[2]) for p in pods if live(p)
                       and _md(p)["name"].rpartition("-")[2].isdigit())

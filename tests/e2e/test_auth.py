@@ -24,9 +24,9 @@ from typing import Any
 
 import pytest
 import yaml
+from served import ServedCluster
 
 from minik8s.config import AuthConfig, ClusterConfig
-from served import ServedCluster
 
 pytestmark = pytest.mark.kubectl
 Obj = dict[str, Any]
@@ -283,8 +283,8 @@ def test_the_403_bodies_are_kube_apiservers(rbac: ServedCluster, sa_token: str) 
         "reason": "Forbidden", "details": {"group": "apps", "kind": "deployments"}, "code": 403}
     _, named = api(rbac, "GET", "/api/v1/namespaces/shop/secrets/other", sa_token)
     assert (named["message"], named["details"]) == (
-        f'secrets "other" is forbidden: {who} cannot get resource "secrets" in API group "" '
-        'in the namespace "shop"', {"name": "other", "kind": "secrets"})
+        (f'secrets "other" is forbidden: {who} cannot get resource "secrets" in API group "" '
+         'in the namespace "shop"'), {"name": "other", "kind": "secrets"})
     _, cluster = api(rbac, "GET", "/api/v1/namespaces", sa_token)
     assert cluster["message"] == (f'namespaces is forbidden: {who} cannot list resource '
                                   '"namespaces" in API group "" at the cluster scope')
@@ -380,9 +380,9 @@ def test_anonymous_requests_see_only_public_info() -> None:
         assert api(sc, "GET", "/version")[0] == 200
         assert api(sc, "GET", "/healthz")[0] == 200
         status, out = api(sc, "GET", "/api/v1/pods")
-        assert (status, out["message"]) == (403, 'pods is forbidden: User "system:anonymous" '
-                                                 'cannot list resource "pods" in API group "" '
-                                                 "at the cluster scope")
+        assert (status, out["message"]) == (403, ('pods is forbidden: User "system:anonymous" '
+                                                  'cannot list resource "pods" in API group "" '
+                                                  "at the cluster scope"))
         assert api(sc, "GET", "/apis")[1]["message"] == \
             'forbidden: User "system:anonymous" cannot get path "/apis"'
         # the access review itself is made as the anonymous user, who may not create one
@@ -398,7 +398,7 @@ def test_tls_without_auth_serves_https_to_anyone() -> None:
     try:
         assert sc.cluster.url.startswith("https://") and sc.cluster.auth is None
         cfg = yaml.safe_load(Path(sc.cluster.kubeconfig_path).read_text())
-        assert cfg["users"][0]["user"] == {}
+        assert cfg["clusters"][0]["cluster"]["certificate-authority-data"]
         assert "Ready" in sc.kubectl("get", "nodes").stdout
         assert "kubernetes-admin" in sc.kubectl("auth", "whoami").stdout
     finally:
@@ -433,13 +433,15 @@ def test_minik8s_serve_flags(tmp_path: Path) -> None:
         text = "".join(banner)
         assert "serving the Kubernetes API at https://127.0.0.1:" in text, text
         assert "auth: authorization RBAC; requests without a token: 401 Unauthorized" in text
-        run = [str(Path(subprocess.check_output(["which", "kubectl"], text=True).strip())),
-               "--kubeconfig", str(kc)]
-        who = subprocess.run([*run, "auth", "whoami"], capture_output=True, text=True)
+        run = ["kubectl", "--kubeconfig", str(kc)]
+        who = subprocess.run([*run, "auth", "whoami"], capture_output=True, text=True,
+                             check=True)
         assert "kubernetes-admin" in who.stdout, who.stderr
         p = subprocess.run([*run, "--token=alice-token", "get", "pods"], capture_output=True,
-                           text=True)
+                           text=True, check=False)
         assert 'User "alice" cannot list resource "pods"' in p.stderr
     finally:
         proc.terminate()
         proc.wait(10)
+        if proc.stdout is not None:
+            proc.stdout.close()
