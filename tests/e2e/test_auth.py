@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 import yaml
+from e2e_support import EDGE_VERSIONS
 from served import ServedCluster
 
 from minik8s.config import AuthConfig, ClusterConfig
@@ -297,6 +298,24 @@ def test_the_403_bodies_are_kube_apiservers(rbac: ServedCluster, sa_token: str) 
     assert p.stderr.strip() == (
         f'Error from server (Forbidden): deployments.apps is forbidden: {who} cannot list '
         'resource "deployments" in API group "apps" in the namespace "shop"')
+
+
+@pytest.mark.parametrize("version", EDGE_VERSIONS)
+def test_old_and_new_kubectl_see_the_same_answers(rbac: ServedCluster, sa_token: str,
+                                                  version: str) -> None:
+    can_i = rbac.kubectl("auth", "can-i", "get", "secrets/db-credentials", "-n", "shop",
+                         f"--as={SA}", version=version)
+    assert can_i.stdout.strip() == "yes"
+    cannot = rbac.kubectl("auth", "can-i", "list", "secrets", "-n", "shop", f"--as={SA}",
+                          version=version, check=False)
+    assert (cannot.stdout.strip(), cannot.returncode) == ("no", 1)
+    p = rbac.kubectl(f"--token={sa_token}", "get", "secrets", "-n", "shop", version=version,
+                     check=False)
+    assert p.stderr.strip() == (
+        f'Error from server (Forbidden): secrets is forbidden: User "{SA}" cannot list resource '
+        '"secrets" in API group "" in the namespace "shop"')
+    assert "db-credentials" in rbac.kubectl("auth", "can-i", "--list", "-n", "shop",
+                                            f"--as={SA}", version=version).stdout
 
 
 def test_a_deleted_service_account_token_stops_working(rbac: ServedCluster) -> None:

@@ -58,6 +58,9 @@ def _steer(case: Any, draw: Any) -> None:
         md["name"] = (case.path_parameters or {}).get("name") or draw(NAMES)
         md.pop("namespace", None)
         md.pop("resourceVersion", None)
+    if getattr(case, "media_type", None) == "*/*" and draw(st.integers(0, 3)):
+        # the documents say */* (as the real ones do); clients send JSON, YAML or protobuf
+        case.media_type = "application/json"
     if case.headers:  # HTTP clients refuse control characters in headers (injection)
         case.headers = {k: v for k, v in case.headers.items()
                         if isinstance(v, str) and v.isprintable() and v.isascii()}
