@@ -175,7 +175,10 @@ def run_kubeclient(job: Obj) -> Obj:
             body = workload.make_pod(f"{prefix}{i}", ns, i)
             t0 = time.perf_counter()
             try:
-                api.create_namespaced_pod(ns, body, _preload_content=preload)  # type: ignore[arg-type]
+                r = api.create_namespaced_pod(ns, body, _preload_content=preload)  # type: ignore[arg-type]
+                if not preload:  # read the raw body, so the connection goes back to the pool
+                    r.read()
+                    r.release_conn()
             except Exception as e:  # noqa: BLE001 - counted and reported
                 errors[0] += 1
                 if not first_error[0]:

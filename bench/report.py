@@ -158,11 +158,20 @@ def render(sections: list[Section], *, quick: bool, loop: str, wall_s: float,
 HOW_TO = """## How to run
 
 ```
-python -m bench.run                 # everything (~10 min), rewrites docs/performance.md
-python -m bench.run --quick         # smoke version (< 1 min), short windows and small sizes
+python -m bench.run                 # everything (~10 min on a quiet machine), rewrites this file
+python -m bench.run --quick         # smoke version (< 1 min): short windows, small sizes
 python -m bench.run --only create --only get   # some benchmarks (names below)
 python -m bench.run --profile       # also sample the server with py-spy (if installed)
-python -m bench.run --no-write      # print the markdown instead of writing the file
+python -m bench.run --json raw.json # also keep every raw figure
+```
+
+`--quick` and `--only` print their markdown instead of rewriting this file (add `--write`
+to force it); a full run rewrites it. Before each benchmark the runner waits up to
+`--quiet-wait` seconds (default 10) for the machine to go quiet.
+
+```
+python -m bench.dns_bench           # the component benchmarks run alone, too
+python -m bench.scheduler_bench
 ```
 
 Benchmarks: `coldstart`, `inproc`, `create`, `kubeclient`, `get`, `list`, `memory`, `gc`,

@@ -1,6 +1,9 @@
-"""``python -m bench.run [--quick] [--only NAME]... [--profile] [--no-write]``
+"""``python -m bench.run [--quick] [--only NAME]... [--profile] [--write | --no-write]``
 
-Runs the benchmarks in a fixed order and rewrites ``docs/performance.md``.
+Runs the benchmarks in a fixed order and rewrites ``docs/performance.md`` (a
+full run does by default; ``--quick`` and ``--only`` print the markdown
+instead unless ``--write`` is given, so a partial run never replaces the
+full report).
 Before each benchmark it waits (a little) for the machine to be quiet, since
 two cores shared with anything else make every figure move; what else ran
 is reported either way. Raw results go to ``--json PATH`` if asked.
@@ -61,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", action="append", choices=ORDER + ["profile"], metavar="NAME",
                     help=f"run only these: {', '.join(ORDER)}, profile")
     ap.add_argument("--profile", action="store_true", help="also sample the server with py-spy")
-    ap.add_argument("--no-write", action="store_true", help="print markdown, keep the doc")
+    ap.add_argument("--write", action=argparse.BooleanOptionalAction, default=None,
+                    help="rewrite docs/performance.md (default: only for a full run)")
     ap.add_argument("--json", default=None, help="also dump raw results here")
     ap.add_argument("--quiet-wait", type=float, default=None,
                     help="seconds to wait for a quiet machine before each benchmark "
@@ -88,10 +92,12 @@ def main(argv: list[str] | None = None) -> int:
                                 "Cluster DNS (component benchmark)",
                                 "A-record queries per second, minik8s DNS vs a bare dnslib "
                                 "server; anchor: CoreDNS publishes ~17k queries/s per core."),
-        "scheduler": lambda: external("scheduler", "bench.scheduler_bench", args.quick,
+        # its full run takes minutes on its own: ours embeds the short one
+        "scheduler": lambda: external("scheduler", "bench.scheduler_bench", True,
                                       "Scheduler (component benchmark)",
                                       "In-process scheduling throughput against kube-scheduler's "
-                                      "scheduler_perf floors."),
+                                      "scheduler_perf floors (the short run; the full one is "
+                                      "`python -m bench.scheduler_bench`)."),
         "profile": lambda: _profile(args.quick),
     }
     t0 = time.perf_counter()
@@ -130,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         with open(args.json, "w") as f:
             json.dump({s.name: s.raw for s in sections}, f, indent=1, default=str)
-    if args.no_write:
+    write = args.write if args.write is not None else not (args.quick or args.only)
+    if not write:
         print(md)
     else:
         path = os.path.join(procs.ROOT, "docs", "performance.md")

@@ -38,12 +38,13 @@ from minik8s.registry.registry import Registry
 from minik8s.runtime.informer import InformerFactory
 from minik8s.runtime.context import ControllerContext
 from minik8s.runtime.manager import Manager
-from minik8s.server.app import ApiServer
+from minik8s.server.app import HTTP_LIMITS, ApiServer
 from minik8s.store.store import Store
 
 
 if TYPE_CHECKING:
     from minik8s.auth.component import Auth
+    from minik8s.persist import Database
 
 #: components that live outside minik8s.controllers
 COMPONENT_MODULES = {"scheduler": "minik8s.scheduler.scheduler", "kubelet": "minik8s.sim.kubelet",
@@ -107,9 +108,22 @@ class Cluster:
         #: PEM of the CA that signed the serving certificate (``AuthConfig.tls``)
         self.ca_pem: bytes | None = None
         self._unchecked_token: str | None = None
+        #: the data directory's database (``DurabilityConfig``), when there is one
+        self.database: Database | None = None
+        durability = self.config.durability
+        if durability.data_dir is not None:
+            from minik8s.persist import Database
+
+            self.database = Database(durability.data_dir, sync=durability.sync,
+                                     history=durability.event_history)
+            if snapshot is None:
+                snapshot = self.database.load()  # None: a new data directory
         self._from_snapshot = snapshot is not None
         if snapshot is not None:
             snapshot_mod.restore_into(self, snapshot)
+        if self.database is not None:
+            # every committed write from now on (bootstrap included) is persisted
+            self.store.on_write(self.database.record)
         self.informers = InformerFactory(self.registry)
         self.manager = Manager(self.clock)
         self.context = ControllerContext(self.manager, self.informers, self.client, self.clock,
@@ -151,7 +165,7 @@ class Cluster:
     async def _serve(self) -> None:
         app = self.api.app()
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False,
-                                     shutdown_timeout=0.1)
+                                     shutdown_timeout=0.1, **HTTP_LIMITS)
         await self._runner.setup()
         sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -221,6 +235,9 @@ class Cluster:
         if self._tmpdir is not None:
             self._tmpdir.cleanup()
             self._tmpdir = None
+        if self.database is not None:
+            self.database.close()
+            self.database = None
 
     async def __aenter__(self) -> "Cluster":
         return await self.start()

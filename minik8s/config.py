@@ -79,6 +79,23 @@ class AuthConfig:
 
 
 @dataclasses.dataclass
+class DurabilityConfig:
+    """Durable state (``minik8s serve --data-dir``). Off by default: all in memory.
+
+    See docs/reliability.md and ``minik8s.persist``.
+    """
+
+    #: a directory for the SQLite database; every acknowledged write is in it, and the
+    #: cluster starts from it (same uids and resourceVersions). None: in memory only
+    data_dir: str | None = None
+    #: "full": a write is on disk before it is acknowledged (survives power loss);
+    #: "normal": it survives the process being killed, not a power cut (faster)
+    sync: str = "full"
+    #: writes kept for watch resume across a restart; older resourceVersions get 410
+    event_history: int = 10_000
+
+
+@dataclasses.dataclass
 class ClusterConfig:
     nodes: list[NodeConfig] = dataclasses.field(default_factory=lambda: default_nodes())
     #: Service ClusterIP range (kube-apiserver --service-cluster-ip-range)
@@ -105,6 +122,8 @@ class ClusterConfig:
     components: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
     #: authentication, authorization and TLS (off by default)
     auth: AuthConfig = dataclasses.field(default_factory=AuthConfig)
+    #: durable state in a data directory (off by default)
+    durability: DurabilityConfig = dataclasses.field(default_factory=DurabilityConfig)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any] | None) -> "ClusterConfig":
@@ -124,6 +143,8 @@ class ClusterConfig:
                 v = tuple(v)
             if k == "auth" and isinstance(v, dict):
                 v = AuthConfig(**v)
+            if k == "durability" and isinstance(v, dict):
+                v = DurabilityConfig(**v)
             setattr(cfg, k, v)
         return cfg
 

@@ -28,6 +28,11 @@ class Snapshot:
     now: float | None = None
     rng_state: Any = None
     alloc_rng_state: Any = None
+    #: retained watch history, ``(rv, resource key, event type, object)`` in rv order; None:
+    #: none (a watch from before ``revision`` gets 410). Set by ``persist`` on restart.
+    history: list[tuple[int, str, str, Obj]] | None = None
+    #: with ``history``: every event after this revision is in it
+    compacted: int = 0
 
     @property
     def size(self) -> int:
@@ -56,8 +61,10 @@ def restore_into(cluster: "Cluster", snap: Snapshot) -> None:
             md = o["metadata"]
             rs.put((md.get("namespace", ""), md["name"]), o)
     store.revision = snap.revision
-    for _, rs in store.resources():
-        rs.compacted = snap.revision  # history before the snapshot is gone: resume → 410
+    if snap.history is None:
+        store.set_floor(snap.revision)  # history before the snapshot is gone: resume → 410
+    else:
+        _restore_history(store, snap.history, snap.compacted)
     alloc = cluster.registry.alloc
     for svc in snap.objects.get("services", ()):
         spec = svc.get("spec") or {}
@@ -73,6 +80,26 @@ def restore_into(cluster: "Cluster", snap: Snapshot) -> None:
         alloc.ips.rng.setstate(snap.alloc_rng_state)
     if snap.now is not None and cluster.clock.virtual:
         cluster.clock.set(max(snap.now, cluster.clock.now()))  # type: ignore[attr-defined]
+
+
+def _restore_history(store: Any, history: list[tuple[int, str, str, Obj]],
+                     compacted: int) -> None:
+    """Put retained events back into each resource's watch history, oldest first.
+
+    An event's previous state is the one before it in the history; the first event
+    of an object has none (a selector watch sees it as ADDED if it matches)."""
+    from minik8s.store.store import DELETED, Event
+
+    store.set_floor(compacted)
+    last: dict[tuple[str, str, str], Obj] = {}
+    for rv, key, etype, obj in history:
+        md = obj["metadata"]
+        k = (key, md.get("namespace", ""), md["name"])
+        store.resource(key).record(Event(etype, obj, last.get(k), rv))
+        if etype == DELETED:
+            last.pop(k, None)
+        else:
+            last[k] = obj
 
 
 def save(snap: Snapshot, path: str) -> None:

@@ -217,7 +217,8 @@ class _Node:
     needs to descend into values of this node at all.
     """
 
-    __slots__ = ("fields", "go", "item", "kind", "struct", "walk")
+    __slots__ = ("deep", "fields", "go", "hi", "item", "kind", "lo", "required", "struct",
+                 "types", "walk")
 
     def __init__(self, kind: str | None = None) -> None:
         self.kind = kind
@@ -228,6 +229,13 @@ class _Node:
         self.go = "interface {}"
         #: the Go struct's name for definitions with fields (``PodSpec``)
         self.struct = ""
+        #: decoding's hot path (``_seal``): exact Python types that fit, the integer range,
+        #: whether values have children to check
+        self.types: frozenset[type] | None = None
+        self.lo = self.hi = 0
+        self.deep = False
+        #: fields without ``omitempty`` (the schema's ``required``): Go encodes their zero value
+        self.required: frozenset[str] = frozenset()
 
 
 _ANY = _Node()
@@ -258,6 +266,7 @@ def _def_node(name: str) -> _Node:
     package, _, short = name.rpartition(".")
     node.go = f"{package.rpartition('.')[2]}.{short}"  # io.k8s.api.core.v1.Pod → v1.Pod
     node.struct = short if node.fields is not None else ""
+    _seal(node)
     memo[name] = node
     return node
 
@@ -268,7 +277,15 @@ def _schema_node(schema: dict[str, Any]) -> _Node:
         return _def_node(name)
     node = _Node()
     _fill_node(node, schema)
+    _seal(node)
     return node
+
+
+def _seal(node: _Node) -> None:
+    node.types = _PY_TYPES.get(node.kind or "")
+    if node.kind == "integer":
+        node.lo, node.hi = _INT_RANGES.get(node.go, _INT_RANGES["int64"])
+    node.deep = node.fields is not None or node.item is not None
 
 
 _GO_SCALARS = {"string": "string", "boolean": "bool", "integer": "int64", "number": "float64"}
@@ -294,6 +311,7 @@ def _fill_node(node: _Node, schema: dict[str, Any]) -> None:
         node.kind = "object"
         node.walk = True
         node.fields = {}
+        node.required = frozenset(schema.get("required") or ())
         for field, sub in props.items():
             node.fields[field] = _schema_node(sub)
         return
@@ -526,6 +544,14 @@ def validate_shape(obj: dict[str, Any], group: str, version: str,
 
 
 _INT_RANGES = {"int32": (-(2 ** 31), 2 ** 31 - 1), "int64": (-(2 ** 63), 2 ** 63 - 1)}
+#: the Python types of decoded JSON each kind accepts, as exact types (bool is not an int)
+_PY_TYPES: dict[str, frozenset[type]] = {
+    "string": frozenset({str}), "integer": frozenset({int}), "number": frozenset({int, float}),
+    "boolean": frozenset({bool}), "object": frozenset({dict}), "array": frozenset({list}),
+    "int-or-string": frozenset({int, str}), "quantity": frozenset({int, float, str}),
+}
+#: Go types whose zero value encodes as ``null`` (a null stays)
+_NULL_ZEROS = frozenset({"v1.Time", "v1.MicroTime", "runtime.RawExtension", "interface {}"})
 
 
 def _json_type(value: Any) -> str:
@@ -544,8 +570,7 @@ def _go_mismatch(node: _Node, value: Any) -> str | None:
     if kind is None or value is None:
         return None
     if not _type_ok(kind, value):
-        if kind in ("integer", "int-or-string") and isinstance(value, float) \
-                and not isinstance(value, bool):
+        if kind in ("integer", "int-or-string") and isinstance(value, float):
             return f"number {value!r}"
         return _json_type(value)
     if kind == "integer":
@@ -555,46 +580,114 @@ def _go_mismatch(node: _Node, value: Any) -> str | None:
     return None
 
 
-def _first_mismatch(node: _Node, value: Any, struct: str, path: str) -> str | None:
-    bad = _go_mismatch(node, value)
-    if bad is not None:
-        where = f"Go struct field {struct}.{path}" if struct else "Go value"
-        return f"json: cannot unmarshal {bad} into {where} of type {node.go}"
-    if value is None:
+def _zero(node: _Node) -> Any:
+    """The JSON of the zero value Go decodes ``null`` into (for a list item, a map value,
+    a field without ``omitempty``); None where that encodes as ``null`` (slices, maps)."""
+    if node.go in _NULL_ZEROS:
         return None
+    if node.fields is not None:
+        return {}
+    return {"string": "", "integer": 0, "number": 0, "boolean": False, "int-or-string": 0,
+            "quantity": "0"}.get(node.kind or "")
+
+
+class _Mismatch(Exception):
+    """The first value Go would not decode; ``keys`` grow as it unwinds to the root."""
+
+    def __init__(self, node: _Node, value: Any, struct: str, key: str) -> None:
+        self.node, self.value, self.struct, self.keys = node, value, struct, [key]
+
+
+def _fits(node: _Node, value: Any) -> bool:
+    """Exact types first (the hot path: decoded JSON has no subclasses), then the rules."""
+    types = node.types
+    if types is None:
+        return True
+    if type(value) in types:
+        return node.hi == 0 or bool(node.lo <= value <= node.hi)
+    return _go_mismatch(node, value) is None
+
+
+def _walk(node: _Node, value: Any, struct: str) -> None:
+    """Check the children of a value that fits ``node``; ``null`` becomes what Go makes
+    of it (see ``decode_error``). Raises ``_Mismatch``."""
     fields = node.fields
     if fields is not None:
-        if not isinstance(value, dict):
-            return None
+        if type(value) is not dict:
+            return
         inner = node.struct or struct
-        prefix = path + "." if path else ""
+        nulls: list[str] | None = None
         for key, sub in value.items():
             child = fields.get(key)
-            if child is not None and child.kind is not None:
-                found = _first_mismatch(child, sub, inner, prefix + key)
-                if found is not None:
-                    return found
-        return None
+            if child is None:
+                continue
+            if sub is None:
+                if key in node.required:  # no omitempty: Go encodes the zero value
+                    zero = _zero(child)
+                    if zero is not None:
+                        value[key] = zero
+                elif child.go not in _NULL_ZEROS and (child.fields is not None or
+                                                      child.kind not in ("array", "object")):
+                    # a nil pointer: omitted. (A nil slice or map stays null: without
+                    # omitempty Go prints it so, and the schema does not say which.)
+                    nulls = [key] if nulls is None else [*nulls, key]
+                continue
+            types = child.types
+            if types is not None and (type(sub) not in types or child.hi and not
+                                      child.lo <= sub <= child.hi) and not _fits(child, sub):
+                raise _Mismatch(child, sub, inner, key)
+            if child.deep:
+                try:
+                    _walk(child, sub, inner)
+                except _Mismatch as e:
+                    e.keys.append(key)
+                    raise
+        for key in nulls or ():
+            del value[key]  # a nil pointer (or a zero struct): nothing to encode
+        return
     item = node.item
-    if item is None or item.kind is None:
-        return None
+    if item is None:
+        return
+    deep = item.deep
     # Go's field path names struct fields only: no list indexes, no map keys
-    subs = value if node.kind == "array" and isinstance(value, list) else \
-        value.values() if node.kind == "object" and isinstance(value, dict) else ()
-    for sub in subs:
-        found = _first_mismatch(item, sub, struct, path)
-        if found is not None:
-            return found
-    return None
+    if node.kind == "array" and type(value) is list:
+        for i, sub in enumerate(value):
+            if sub is None:
+                value[i] = _zero(item)
+            elif not _fits(item, sub):
+                raise _Mismatch(item, sub, struct, "")
+            elif deep:
+                _walk(item, sub, struct)
+    elif node.kind == "object" and type(value) is dict:
+        for key, sub in value.items():
+            if sub is None:
+                value[key] = _zero(item)
+            elif not _fits(item, sub):
+                raise _Mismatch(item, sub, struct, "")
+            elif deep:
+                _walk(item, sub, struct)
 
 
 def decode_error(obj: dict[str, Any], group: str, version: str, kind: str) -> str | None:
     """The error the real server's JSON decoder gives for the first value of
     ``obj`` whose type does not fit its Go field, worded as Go words it
     (``json: cannot unmarshal string into Go struct field PodSpec.spec.containers
-    of type []v1.Container``), or None. ``null`` fits everything. None for kinds
-    without a built-in schema (custom resources are checked by their schema)."""
+    of type []v1.Container``), or None. None for kinds without a built-in schema
+    (custom resources are checked by their schema).
+
+    ``null`` fits everything and is turned, in place, into what a decode and
+    re-encode in Go leaves of it: an optional struct or scalar field goes (a nil
+    pointer); a required one (no ``omitempty``), a list item or a map value
+    becomes its zero value (``{}``, ``""``, ``0``, ``false``); slices, maps and
+    ``Time`` values, whose zero value encodes as ``null``, stay ``null``."""
     node = _kind_node(group, version, kind)
     if node is None:
         return None
-    return _first_mismatch(node, obj, node.struct, "")
+    try:
+        _walk(node, obj, node.struct)
+    except _Mismatch as e:
+        path = ".".join(k for k in reversed(e.keys) if k)
+        where = f"Go struct field {e.struct}.{path}" if e.struct else "Go value"
+        return (f"json: cannot unmarshal {_go_mismatch(e.node, e.value)} into {where} of type "
+                f"{e.node.go}")
+    return None

@@ -43,6 +43,8 @@ IMPERSONATE_USER = "Impersonate-User"
 IMPERSONATE_GROUP = "Impersonate-Group"
 IMPERSONATE_UID = "Impersonate-Uid"
 IMPERSONATE_EXTRA = "impersonate-extra-"
+#: parsed request attributes kept per (method, path, query) before the cache starts over
+INFO_CACHE = 4096
 
 
 class Forbidden(errors.Forbidden):
@@ -121,17 +123,23 @@ def impersonate(auth: Auth, requester: UserInfo, headers: Any) -> UserInfo:
 
 def middleware(auth: Auth) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
     authn, authz = auth.authn, auth.authz
+    #: (method, path, query string) → RequestInfo: clients repeat their requests
+    infos: dict[tuple[str, str, str], RequestInfo] = {}
 
     @web.middleware
     async def authenticate_and_authorize(request: web.Request,
                                          handler: Handler) -> web.StreamResponse:
         headers = request.headers
         user = authn.request(headers)
-        if IMPERSONATE_USER in headers or IMPERSONATE_GROUP in headers or \
-                IMPERSONATE_UID in headers or any(
-                    h.lower().startswith(IMPERSONATE_EXTRA) for h in headers):
+        if any(k[:12].lower() == b"impersonate-" for k, _ in request.raw_headers):
             user = impersonate(auth, user, headers)
-        info = requestinfo.parse(request.method, request.path, request.query)
+        key = (request.method, request.path, request.query_string)
+        info = infos.get(key)
+        if info is None:
+            info = requestinfo.parse(request.method, request.path, request.query)
+            if len(infos) >= INFO_CACHE:
+                infos.clear()
+            infos[key] = info
         ok, reason = authz.authorize(user, info)
         if not ok:
             raise forbidden(user, info, reason)

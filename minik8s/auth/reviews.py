@@ -50,7 +50,8 @@ class Reviews:
             if not ns:
                 raise errors.BadRequest("namespace is required on this type: ")
             if info.namespace != ns:
-                raise errors.BadRequest(f"spec.resourceAttributes.namespace must match namespace: {ns}")
+                raise errors.BadRequest(
+                    f"spec.resourceAttributes.namespace must match namespace: {ns}")
             return self._decide(_subject(spec), info)
         raise errors.MethodNotAllowed()
 
@@ -95,12 +96,13 @@ def _attributes(kind: str, spec: Obj, *, need_subject: bool = True,
     ra, nra = spec.get("resourceAttributes"), spec.get("nonResourceAttributes")
     causes: list[errors.FieldError] = []
     if ra is not None and nra is not None:
-        causes.append(errors.FieldError("invalid", "spec.nonResourceAttributes", nra,
-                                        "cannot be specified in combination with resourceAttributes"))
+        causes.append(errors.FieldError(
+            "invalid", "spec.nonResourceAttributes", nra,
+            "cannot be specified in combination with resourceAttributes"))
     if ra is None and nra is None:
-        causes.append(errors.FieldError("invalid", "spec.resourceAttributes", None,
-                                        "exactly one of nonResourceAttributes or resourceAttributes "
-                                        "must be specified"))
+        causes.append(errors.FieldError(
+            "invalid", "spec.resourceAttributes", None,
+            "exactly one of nonResourceAttributes or resourceAttributes must be specified"))
     if local and nra is not None:
         causes.append(errors.FieldError("invalid", "spec.nonResourceAttributes", nra,
                                         "disallowed on this kind of request"))

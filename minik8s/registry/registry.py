@@ -141,34 +141,20 @@ class Registry:
         return body
 
     def _check_shape(self, res: Resource, obj: Obj, version: str) -> None:
-        """Wrongly typed values fail decoding on a real server: 400, worded like Go's decoder."""
+        """Wrongly typed values fail decoding on a real server: 400, worded like Go's decoder
+        (custom resources: their schema, a 422). ``null`` becomes what Go makes of it."""
         if res.crd:
             return
         from minik8s.api import schemas
 
-        bad = schemas.validate_shape(obj, res.group, version, res.kind)
-        if bad:
-            path, expected, value = bad[0]
-            jtype = {bool: "bool", str: "string", list: "array", dict: "object"}.get(type(value), "number")
-            go = {"integer": "int64", "number": "float64", "string": "string", "boolean": "bool",
-                  "array": "[]interface {}", "object": "map[string]interface {}",
-                  "int-or-string": "intstr.IntOrString", "quantity": "resource.Quantity"}.get(expected, expected)
+        bad = schemas.decode_error(obj, res.group, version, res.kind)
+        if bad is not None:
             raise errors.BadRequest(
-                f'{res.kind} in version "{version}" cannot be handled as a {res.kind}: json: cannot '
-                f"unmarshal {jtype} into Go struct field {res.kind}.{path} of type {go}")
+                f'{res.kind} in version "{version}" cannot be handled as a {res.kind}: {bad}')
 
     def _field_validation(self, res: Resource, obj: Obj, version: str, opts: WriteOptions,
                           ctx: Context | None, raw_dupes: list[str] | None = None) -> None:
         self._check_shape(res, obj, version)
-        if not res.crd:
-            # the real server decodes into Go structs first: a mistyped value is a 400
-            # whatever fieldValidation says (custom resources: their schema, a 422)
-            from minik8s.api import schemas
-
-            bad = schemas.decode_error(obj, res.group, version, res.kind)
-            if bad is not None:
-                raise errors.BadRequest(
-                    f'{res.kind} in version "{version}" cannot be handled as a {res.kind}: {bad}')
         if opts.field_validation == "Ignore":
             self._drop_unknown(res, obj, version)
             return
@@ -626,12 +612,13 @@ class Registry:
             new = patches.apply_merge_patch(current, patch)
         elif patch_type == "application/strategic-merge-patch+json":
             if res.crd:
-                raise patches.unsupported_patch_type(patch_type, crd=True)
+                raise patches.unsupported_patch_type(patch_type, patches.CUSTOM_PATCH_TYPES)
             if not isinstance(patch, dict):
                 raise errors.BadRequest("json: cannot unmarshal into Go value of type map[string]interface {}")
             new = patches.apply_strategic_merge_patch(current, patch, self._patch_meta(res, version))
         else:
-            raise patches.unsupported_patch_type(patch_type, crd=bool(res.crd))
+            raise patches.unsupported_patch_type(
+                patch_type, patches.CUSTOM_PATCH_TYPES if res.crd else patches.BUILTIN_PATCH_TYPES)
         if not isinstance(new, dict):
             raise errors.BadRequest("the patched object is not a JSON object")
         new_md = new.get("metadata")

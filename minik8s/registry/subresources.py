@@ -150,7 +150,7 @@ class Subresources:
         elif patch_type == "application/apply-patch+yaml":
             new = patches.apply_merge_patch(current, patch)
         else:
-            raise patches.unsupported_patch_type(patch_type, crd=False)
+            raise patches.unsupported_patch_type(patch_type, patches.BUILTIN_PATCH_TYPES)
         if isinstance(new, dict) and (new.get("metadata") or {}).get("resourceVersion") == \
                 current["metadata"].get("resourceVersion"):
             new["metadata"].pop("resourceVersion", None)

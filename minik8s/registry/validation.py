@@ -650,7 +650,8 @@ def validate_annotations(ann: dict[str, Any], path: str) -> list[FieldError]:
     for k, v in ann.items():
         for m in qualified_name_errors(str(k).lower()):
             errs.append(FieldError("invalid", path, k, m))
-        total += len(str(k)) + len(str(v))
+        # Go's len(): bytes of the UTF-8 encoding, not characters
+        total += len(str(k).encode()) + len(str(v).encode())
     if total > TOTAL_ANNOTATION_SIZE:
         errs.append(FieldError("too_long", path, detail=f"may not be more than {TOTAL_ANNOTATION_SIZE} bytes"))
     return errs

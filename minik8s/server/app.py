@@ -36,6 +36,12 @@ HEALTH_CHECKS = ("ping", "log", "etcd", "poststarthook/start-apiextensions-contr
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+#: HTTP parser limits (``web.AppRunner`` keywords). kube-apiserver allows 1 MiB of headers
+#: in all (Go's ``MaxHeaderBytes``); aiohttp counts per line and per header instead, and
+#: its defaults (8 KiB, 128 headers) would refuse a large OIDC token or many headers.
+HTTP_LIMITS: dict[str, Any] = {"max_line_size": 64 * 1024, "max_field_size": 64 * 1024,
+                               "max_headers": 512}
+
 
 
 @web.middleware

@@ -238,21 +238,37 @@ class _YamlToJson:
             return v.isoformat().replace("+00:00", "Z")
         if isinstance(v, bytes):
             return base64.b64encode(v).decode("ascii")
+        if isinstance(v, str):
+            return _valid_text(v)
         return v
 
 
 _GO_FLOATS = {"nan": "NaN", "inf": "+Inf", "-inf": "-Inf"}
 
 
+def _valid_text(s: str) -> str:
+    """YAML escapes can spell lone surrogates, which are not text: as Go's JSON
+    encoder does with invalid UTF-8, each becomes U+FFFD."""
+    if s.isascii():
+        return s
+    try:
+        s.encode()
+    except UnicodeEncodeError:
+        return s.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return s
+
+
 def _yaml_key(k: Any) -> str:
     if isinstance(k, str):
-        return k
+        return _valid_text(k)
     if isinstance(k, bool):
         return "true" if k else "false"
     if k is None:
         return "null"
     if isinstance(k, (int, float)):
         return str(k)
+    if isinstance(k, (datetime.date, datetime.datetime)):
+        return k.isoformat().replace("+00:00", "Z")
     raise errors.BadRequest(f"error converting YAML to JSON: unsupported map key: {k!r}")
 
 

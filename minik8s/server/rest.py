@@ -300,7 +300,8 @@ class RestHandler:
         if ct not in neg.PATCH_TYPES:
             from minik8s.registry import patch as patches
 
-            raise patches.unsupported_patch_type(ct, crd=bool(res.crd))
+            raise patches.unsupported_patch_type(
+                ct, patches.CUSTOM_PATCH_TYPES if res.crd else patches.BUILTIN_PATCH_TYPES)
         raw = await neg.read_body(request)
         body = neg.decode_body(raw, ct, patch=True)
         opts = write_options(request, t.version)
@@ -389,9 +390,14 @@ def _warning_headers(ctx: Context | None) -> dict[str, Any] | None:
     return {"Warning": [_warning(t) for t in texts]}
 
 
+#: control characters cannot go into a header (aiohttp refuses them; Go's net/http
+#: sends CR and LF as spaces): each becomes a space
+_HEADER_UNSAFE = {c: " " for c in (*range(0x20), 0x7F) if c != 0x09}
+
+
 def _warning(text: str) -> str:
     quoted = text.replace("\\", "\\\\").replace('"', '\\"')
-    return '299 - "' + quoted.replace("\r", " ").replace("\n", " ") + '"'
+    return '299 - "' + quoted.translate(_HEADER_UNSAFE) + '"'
 
 
 def _list_meta(result: ListResult) -> dict[str, Any]:

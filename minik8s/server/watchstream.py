@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 DEFAULT_TIMEOUT = 1800.0  # kube-apiserver's --min-request-timeout is 1800 s
 BOOKMARK_EVERY = 60.0
 POLL = 1.0
+#: seconds an overrun watcher's consumer gets to take its 410 before the connection is cut
+OVERRUN_GRACE = 10.0
 
 
 async def stream(request: web.Request, reg: "Registry", res: Resource, t: "Target",
@@ -60,6 +62,21 @@ async def stream(request: web.Request, reg: "Registry", res: Resource, t: "Targe
         return resp
     assert watcher is not None
     loop = asyncio.get_running_loop()
+    # a consumer that stopped reading blocks our writes once the socket buffers are
+    # full; when its queue then overruns, the 410 cannot reach it: cut the connection
+    # (as kube-apiserver terminates a watcher whose buffer is full) so that neither the
+    # stream nor its buffers outlive it
+    writing = [False]
+
+    def overrun() -> None:
+        transport = request.transport
+        if writing[0] and transport is not None:
+            transport.abort()
+
+    def on_overrun() -> None:  # called inside a writer's commit: act after it
+        loop.call_soon(overrun)
+
+    watcher.on_overrun = on_overrun
     deadline = loop.time() + timeout
     next_bookmark = loop.time() + BOOKMARK_EVERY
     first_table = True
@@ -71,8 +88,13 @@ async def stream(request: web.Request, reg: "Registry", res: Resource, t: "Targe
             try:
                 item = watcher.get_nowait()
             except _watch.Overrun:
-                await _write(resp, {"type": "ERROR", "object": errors.Gone(
-                    "too old resource version: watcher fell behind and was closed").to_status()})
+                gone_event = {"type": "ERROR", "object": errors.Gone(
+                    "too old resource version: watcher fell behind and was closed").to_status()}
+                try:  # a consumer that does not read even this much is cut off
+                    await asyncio.wait_for(_write(resp, gone_event), OVERRUN_GRACE)
+                except asyncio.TimeoutError:
+                    if request.transport is not None:
+                        request.transport.abort()
                 break
             except _watch.Closed:
                 break
@@ -107,11 +129,16 @@ async def stream(request: web.Request, reg: "Registry", res: Resource, t: "Targe
                            "metadata": out_obj.get("metadata", {})}
             else:
                 payload = out_obj
+            writing[0] = True
             await _write(resp, {"type": etype, "object": payload})
+            writing[0] = False
     except (ConnectionResetError, ConnectionError, asyncio.CancelledError):
         pass
     finally:
         watcher.close()
+    transport = request.transport
+    if transport is None or transport.is_closing():
+        return resp
     try:
         await resp.write_eof()
     except (ConnectionResetError, ConnectionError, RuntimeError):

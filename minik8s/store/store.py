@@ -148,12 +148,22 @@ class Store:
         self._watch_queue = watch_queue
         self._resources: dict[str, ResourceStore] = {}
         self._write_hooks: list[Callable[[str, Event], None]] = []
+        #: no resource's history reaches back to or before this revision (restored state)
+        self.floor = 0
 
     def resource(self, key: str) -> ResourceStore:
         rs = self._resources.get(key)
         if rs is None:
             rs = self._resources[key] = ResourceStore(key, self._history)
+            rs.compacted = self.floor
         return rs
+
+    def set_floor(self, revision: int) -> None:
+        """History up to ``revision`` is gone, for every resource, present or future:
+        a watch from before it gets 410 (a restored snapshot, a compacted database)."""
+        self.floor = revision
+        for rs in self._resources.values():
+            rs.compacted = max(rs.compacted, revision)
 
     def resources(self) -> Iterable[tuple[str, ResourceStore]]:
         return list(self._resources.items())

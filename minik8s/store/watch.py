@@ -49,6 +49,9 @@ class Watcher:
         self._registry = registry
         self.overrun = False
         self.closed = False
+        #: called once, from the writer's commit, when the watcher is overrun: lets a
+        #: consumer stuck in a blocked write give up (the HTTP stream aborts its socket)
+        self.on_overrun: Callable[[], None] | None = None
 
     def offer(self, ev: "Event") -> bool:
         """Queue an event if it concerns us. False: drop this watcher."""
@@ -81,6 +84,8 @@ class Watcher:
             self.overrun = True
             self._q.clear()
             self._wake()
+            if self.on_overrun is not None:
+                self.on_overrun()
             return False
         self._q.append(item)
         self._wake()

@@ -79,7 +79,8 @@ class _Common:
         out = []
         client = self.cluster.client  # runs on the cluster's loop (TestCluster._run)
         for doc in load_manifests(manifest):
-            md = doc.setdefault("metadata", {})
+            doc = {**doc, "metadata": dict(doc.get("metadata") or {})}  # never edit the caller's dict
+            md = doc["metadata"]
             res = client.resource(doc["apiVersion"], doc["kind"])
             if res.namespaced:
                 md.setdefault("namespace", namespace)
@@ -197,6 +198,9 @@ class TestCluster(_Common):
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        if threading.current_thread() is self._thread:
+            return fn(*args)  # already on the loop (a wait_for predicate using ``client``)
+
         async def go() -> Any:
             return fn(*args)
         return self._call(go())

@@ -13,18 +13,18 @@ rollout) skips that object rather than pass or fail it.
 
 Each check is written independently of the controller it judges (its own
 toleration, node-selection and request arithmetic) so a bug is not shared by
-the checker. Neighbours: ``stateful`` (the machine that runs them),
-``minik8s.api.quantity`` and ``selectors`` (the only code borrowed).
+the checker (``oracles``). Neighbours: ``stateful`` (the machine that runs them),
+``oracles`` (tolerations, node selection, requests, the user's expectations).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from minik8s.api import quantity, selectors
+from minik8s.testing import oracles
+from minik8s.testing.oracles import Expectations
 
 if TYPE_CHECKING:
     from minik8s.cluster import Cluster
@@ -32,17 +32,7 @@ if TYPE_CHECKING:
 Obj = dict[str, Any]
 CheckFn = Callable[["Cluster", "CommitWatch", "Expectations"], list[str]]
 
-__all__ = ["SAFETY", "CONVERGENCE", "CommitWatch", "Expectations", "check", "DAEMON_TOLERATIONS"]
-
-#: tolerations the DaemonSet controller adds to every daemon pod (AddOrUpdateDaemonPodTolerations)
-DAEMON_TOLERATIONS: tuple[Obj, ...] = tuple(
-    {"key": f"node.kubernetes.io/{k}", "operator": "Exists", "effect": e}
-    for k, e in (("not-ready", "NoExecute"), ("unreachable", "NoExecute"),
-                 ("disk-pressure", "NoSchedule"), ("memory-pressure", "NoSchedule"),
-                 ("pid-pressure", "NoSchedule"), ("unschedulable", "NoSchedule")))
-
-
-# --- small oracles over plain dicts ------------------------------------------------------------
+__all__ = ["SAFETY", "CONVERGENCE", "CommitWatch", "Expectations", "check"]  # Expectations: re-exported
 
 
 def _md(o: Obj) -> Obj:
@@ -52,139 +42,6 @@ def _md(o: Obj) -> Obj:
 def _key(o: Obj) -> str:
     md = _md(o)
     return f"{md['namespace']}/{md['name']}" if md.get("namespace") else str(md.get("name"))
-
-
-def live(pod: Obj) -> bool:
-    """Not being deleted and not terminated: what a controller counts as one of its replicas."""
-    return not _md(pod).get("deletionTimestamp") and \
-        (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
-
-
-def controller_of(o: Obj) -> Obj | None:
-    refs = [r for r in _md(o).get("ownerReferences") or () if r.get("controller")]
-    return refs[0] if refs else None
-
-
-def tolerated(taint: Mapping[str, Any], tolerations: Iterable[Mapping[str, Any]]) -> bool:
-    for t in tolerations:
-        if t.get("effect") and t["effect"] != taint.get("effect"):
-            continue
-        if t.get("key") and t["key"] != taint.get("key"):
-            continue
-        if not t.get("key") and (t.get("operator") or "Equal") != "Exists":
-            continue
-        if (t.get("operator") or "Equal") == "Exists" or \
-                (t.get("value") or "") == (taint.get("value") or ""):
-            return True
-    return False
-
-
-def untolerated(node: Obj, tolerations: Iterable[Mapping[str, Any]], effects: tuple[str, ...]) -> list[Obj]:
-    tols = list(tolerations)
-    return [t for t in (node.get("spec") or {}).get("taints") or ()
-            if t.get("effect") in effects and not tolerated(t, tols)]
-
-
-def pod_requests(pod: Obj) -> dict[str, int]:
-    """Effective requests: max(sum of containers, largest init container) plus overhead."""
-    spec = pod.get("spec") or {}
-
-    def of(c: Obj) -> dict[str, int]:
-        req = (c.get("resources") or {}).get("requests") or {}
-        return {"cpu": quantity.milli(req.get("cpu", 0)), "memory": quantity.whole(req.get("memory", 0))}
-    total = {"cpu": 0, "memory": 0}
-    for c in spec.get("containers") or ():
-        for k, v in of(c).items():
-            total[k] += v
-    for c in spec.get("initContainers") or ():
-        for k, v in of(c).items():
-            total[k] = max(total[k], v)
-    for k, v in (spec.get("overhead") or {}).items():
-        if k in total:
-            total[k] += quantity.milli(v) if k == "cpu" else quantity.whole(v)
-    return total
-
-
-def allocatable(node: Obj) -> dict[str, int]:
-    alloc = (node.get("status") or {}).get("allocatable") or {}
-    return {"cpu": quantity.milli(alloc.get("cpu", 0)), "memory": quantity.whole(alloc.get("memory", 0)),
-            "pods": quantity.whole(alloc.get("pods", 0))}
-
-
-_OPS = {"In": selectors.IN, "NotIn": selectors.NOT_IN, "Exists": selectors.EXISTS,
-        "DoesNotExist": selectors.DOES_NOT_EXIST, "Gt": selectors.GT, "Lt": selectors.LT}
-
-
-def _term_matches(term: Obj, node: Obj) -> bool:
-    exprs, fields = term.get("matchExpressions") or [], term.get("matchFields") or []
-    if not exprs and not fields:
-        return False
-    labels = _md(node).get("labels") or {}
-    for e in exprs:
-        sel = selectors.LabelSelector.from_requirements([(e["key"], _OPS[e["operator"]], e.get("values") or ())])
-        if not sel.matches(labels):
-            return False
-    for f in fields:
-        if f.get("key") != "metadata.name":
-            return False
-        if (_md(node)["name"] in (f.get("values") or ())) != (f.get("operator") == "In"):
-            return False
-    return True
-
-
-def node_selected(pod_spec: Obj, node: Obj) -> bool:
-    """nodeSelector and required node affinity (terms ORed, expressions ANDed)."""
-    labels = _md(node).get("labels") or {}
-    if any(labels.get(k) != v for k, v in (pod_spec.get("nodeSelector") or {}).items()):
-        return False
-    req = (((pod_spec.get("affinity") or {}).get("nodeAffinity") or {})
-           .get("requiredDuringSchedulingIgnoredDuringExecution"))
-    if req is None:
-        return True
-    return any(_term_matches(t, node) for t in req.get("nodeSelectorTerms") or ())
-
-
-def daemon_target(pod: Obj) -> str | None:
-    """The node a daemon pod is for: its nodeName, or its matchFields node affinity."""
-    spec = pod.get("spec") or {}
-    if spec.get("nodeName"):
-        return str(spec["nodeName"])
-    req = (((spec.get("affinity") or {}).get("nodeAffinity") or {})
-           .get("requiredDuringSchedulingIgnoredDuringExecution") or {})
-    for term in req.get("nodeSelectorTerms") or ():
-        for f in term.get("matchFields") or ():
-            if f.get("key") == "metadata.name" and f.get("operator") == "In" and f.get("values"):
-                return str(f["values"][0])
-    return None
-
-
-def unschedulable(pod: Obj) -> bool:
-    """The scheduler tried and found no node (PodScheduled=False), or the pod was never bound."""
-    if (pod.get("spec") or {}).get("nodeName"):
-        return False
-    return True
-
-
-# --- what the user asked for ---------------------------------------------------------------------
-
-
-@dataclasses.dataclass
-class Expectations:
-    """The machine's model: objects the user created and has not deleted, and those deleted."""
-
-    #: (apiVersion, kind, namespace, name) → uid at creation
-    present: dict[tuple[str, str, str, str], str] = dataclasses.field(default_factory=dict)
-    #: objects the user deleted: (apiVersion, kind, namespace, name) → uid
-    deleted: dict[tuple[str, str, str, str], str] = dataclasses.field(default_factory=dict)
-
-    def created(self, obj: Obj) -> None:
-        k = (obj["apiVersion"], obj["kind"], _md(obj).get("namespace", ""), _md(obj)["name"])
-        self.present[k] = _md(obj).get("uid", "")
-        self.deleted.pop(k, None)
-
-    def removed(self, api_version: str, kind: str, namespace: str, name: str) -> None:
-        k = (api_version, kind, namespace, name)
-        self.deleted[k] = self.present.pop(k, "")
 
 
 # --- commit-time watch ------------------------------------------------------------------------------
@@ -253,22 +110,22 @@ class CommitWatch:
             self._flag("binding_respects_taints", f"pod {_key(pod)} bound to missing node {node_name}")
             return
         spec = pod.get("spec") or {}
-        bad = untolerated(node, spec.get("tolerations") or (), ("NoSchedule", "NoExecute"))
+        bad = oracles.untolerated(node, spec.get("tolerations") or (), ("NoSchedule", "NoExecute"))
         if bad:
             self._flag("binding_respects_taints",
                        f"pod {_key(pod)} bound to {node_name}, whose taints it does not tolerate: "
                        + ", ".join(f"{t['key']}={t.get('value', '')}:{t['effect']}" for t in bad))
-        if (node.get("spec") or {}).get("unschedulable") and not tolerated(
+        if (node.get("spec") or {}).get("unschedulable") and not oracles.tolerated(
                 {"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"},
                 spec.get("tolerations") or ()):
             self._flag("binding_respects_taints", f"pod {_key(pod)} bound to cordoned node {node_name}")
-        alloc = allocatable(node)
+        alloc = oracles.allocatable(node)
         used = {"cpu": 0, "memory": 0, "pods": 0}
         for p in self.cluster.store.resource("pods").objects.values():
             if (p.get("spec") or {}).get("nodeName") != node_name or \
                     (p.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
                 continue
-            r = pod_requests(p)
+            r = oracles.pod_requests(p)
             used["cpu"] += r["cpu"]
             used["memory"] += r["memory"]
             used["pods"] += 1
@@ -342,8 +199,8 @@ def statefulset_ordinals_unique(c: "Cluster", w: CommitWatch, e: Expectations) -
     seen: dict[tuple[str, int], str] = {}
     out = []
     for p in _objects(c, "pods"):
-        ref = controller_of(p)
-        if not ref or ref.get("kind") != "StatefulSet" or not live(p):
+        ref = oracles.controller_of(p)
+        if not ref or ref.get("kind") != "StatefulSet" or not oracles.live(p):
             continue
         name = _md(p)["name"]
         base, _, ordinal = name.rpartition("-")
@@ -380,7 +237,7 @@ def no_lost_objects(c: "Cluster", w: CommitWatch, e: Expectations) -> list[str]:
 def _pods_by_owner(c: "Cluster") -> dict[str, list[Obj]]:
     out: dict[str, list[Obj]] = {}
     for p in _objects(c, "pods"):
-        ref = controller_of(p)
+        ref = oracles.controller_of(p)
         if ref:
             out.setdefault(ref["uid"], []).append(p)
     return out
@@ -395,7 +252,7 @@ def replicasets_own_replicas(c: "Cluster", w: CommitWatch, e: Expectations) -> l
         if _md(rs).get("deletionTimestamp"):
             continue
         want = (rs.get("spec") or {}).get("replicas", 1)
-        have = [p for p in by_owner.get(_md(rs)["uid"], []) if live(p)]
+        have = [p for p in by_owner.get(_md(rs)["uid"], []) if oracles.live(p)]
         if len(have) != want:
             out.append(f"ReplicaSet {_key(rs)} wants {want} replicas but owns {len(have)} live pods")
         st = rs.get("status") or {}
@@ -405,7 +262,7 @@ def replicasets_own_replicas(c: "Cluster", w: CommitWatch, e: Expectations) -> l
 
 
 def _stuck(pods: Iterable[Obj]) -> bool:
-    return any(live(p) and unschedulable(p) for p in pods)
+    return any(oracles.live(p) and oracles.unbound(p) for p in pods)
 
 
 @check("convergence")
@@ -415,7 +272,7 @@ def deployments_complete(c: "Cluster", w: CommitWatch, e: Expectations) -> list[
     by_owner = _pods_by_owner(c)
     rss: dict[str, list[Obj]] = {}
     for rs in _objects(c, "replicasets.apps"):
-        ref = controller_of(rs)
+        ref = oracles.controller_of(rs)
         if ref and ref.get("kind") == "Deployment":
             rss.setdefault(ref["uid"], []).append(rs)
     out = []
@@ -467,7 +324,7 @@ def statefulsets_complete(c: "Cluster", w: CommitWatch, e: Expectations) -> list
         if _stuck(pods) or any(_md(p).get("deletionTimestamp") for p in pods):
             continue  # an ordinal is replaced only once its old pod is gone (at most one)
         want = (s.get("spec") or {}).get("replicas", 1)
-        have = sorted(int(_md(p)["name"].rpartition("-")[2]) for p in pods if live(p)
+        have = sorted(int(_md(p)["name"].rpartition("-")[2]) for p in pods if oracles.live(p)
                       and _md(p)["name"].rpartition("-")[2].isdigit())
         if have != list(range(want)):
             out.append(f"StatefulSet {_key(s)} wants ordinals 0..{want - 1}, has {have}")
@@ -492,17 +349,17 @@ def daemonsets_one_per_node(c: "Cluster", w: CommitWatch, e: Expectations) -> li
         if _md(ds).get("deletionTimestamp"):
             continue
         tspec = ((ds.get("spec") or {}).get("template") or {}).get("spec") or {}
-        tols = list(tspec.get("tolerations") or ()) + list(DAEMON_TOLERATIONS)
+        tols = list(tspec.get("tolerations") or ()) + list(oracles.DAEMON_TOLERATIONS)
         count: dict[str | None, int] = {}
         for p in by_owner.get(_md(ds)["uid"], []):
-            if live(p):
-                t = daemon_target(p)
+            if oracles.live(p):
+                t = oracles.daemon_target(p)
                 count[t] = count.get(t, 0) + 1
         for name, node in nodes.items():
             n = count.pop(name, 0)
-            if not node_selected(tspec, node) or untolerated(node, tols, ("NoExecute",)):
+            if not oracles.node_selected(tspec, node) or oracles.untolerated(node, tols, ("NoExecute",)):
                 allowed: tuple[int, ...] = (0,)
-            elif untolerated(node, tols, ("NoSchedule",)):
+            elif oracles.untolerated(node, tols, ("NoSchedule",)):
                 allowed = (0, 1)
             else:
                 allowed = (1,)
@@ -544,7 +401,7 @@ def claims_bound(c: "Cluster", w: CommitWatch, e: Expectations) -> list[str]:
     pvcs = c.store.resource("persistentvolumeclaims").objects
     pvs = c.store.resource("persistentvolumes").objects
     for p in _objects(c, "pods"):
-        if not live(p) or not (p.get("spec") or {}).get("nodeName"):
+        if not oracles.live(p) or not (p.get("spec") or {}).get("nodeName"):
             continue
         for v in (p.get("spec") or {}).get("volumes") or ():
             cname = (v.get("persistentVolumeClaim") or {}).get("claimName")
@@ -577,7 +434,7 @@ def dns_matches_services(c: "Cluster", w: CommitWatch, e: Expectations) -> list[
     ready selected pods (and ``<hostname>.<service>`` for each); deleted Services are NXDOMAIN."""
     out = []
     domain = c.config.cluster_domain
-    pods = [p for p in _objects(c, "pods") if live(p) and _ready(p) and (p.get("status") or {}).get("podIP")]
+    pods = [p for p in _objects(c, "pods") if oracles.live(p) and _ready(p) and (p.get("status") or {}).get("podIP")]
     for svc in _objects(c, "services"):
         md, spec = _md(svc), svc.get("spec") or {}
         if spec.get("type") == "ExternalName":
@@ -613,7 +470,7 @@ def dns_matches_services(c: "Cluster", w: CommitWatch, e: Expectations) -> list[
 @check("convergence")
 def deleted_objects_gone(c: "Cluster", w: CommitWatch, e: Expectations) -> list[str]:
     """What the user deleted is gone (no stuck finalizers), and so is everything it owned:
-    no ownerReference names an object that no longer exists."""
+    no object that is not already being deleted has an ownerReference to a missing owner."""
     out = []
     for (api_version, kind, ns, name), uid in e.deleted.items():
         res = c.client.resource(api_version, kind)
@@ -626,6 +483,8 @@ def deleted_objects_gone(c: "Cluster", w: CommitWatch, e: Expectations) -> list[
         if key in ("events", "events.events.k8s.io"):
             continue
         for o in rs.objects.values():
+            if _md(o).get("deletionTimestamp"):
+                continue  # collected, still terminating (e.g. on a node whose kubelet is gone)
             for r in _md(o).get("ownerReferences") or ():
                 if r.get("uid") not in uids:
                     out.append(f"{key} {_key(o)} is owned by {r.get('kind')}/{r.get('name')}, which is gone")

@@ -52,6 +52,7 @@ def _settings(request: pytest.FixtureRequest) -> tuple[ClusterConfig, str]:
         if marker.kwargs.get("config") is not None:
             c = marker.kwargs["config"]
             cfg = c if isinstance(c, ClusterConfig) else ClusterConfig.from_dict(c)
+            nodes = None  # the marker's own topology wins over --minik8s-nodes
         nodes = marker.kwargs.get("nodes", nodes)
         clock = marker.kwargs.get("clock") or clock
     if nodes is not None:

@@ -50,7 +50,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from minik8s.cluster import Cluster
 from minik8s.config import ClusterConfig, NodeConfig
-from minik8s.testing import invariants, strategies
+from minik8s.testing import invariants, oracles, strategies
 
 Obj = dict[str, Any]
 
@@ -80,6 +80,14 @@ def convergence(fn: Callable[[Any], None]) -> Callable[[Any], None]:
     return fn
 
 
+def _when(name: str, cond: Callable[[Any], bool] | None = None) -> Callable[[Any], bool]:
+    """A rule's precondition: not switched off in ``disabled_rules``, and ``cond`` holds."""
+    def check(self: Any) -> bool:
+        return name not in self.disabled_rules and self.cluster is not None and \
+            (cond is None or bool(cond(self)))
+    return check
+
+
 def pod_spec_strategy(images: Iterable[str] = IMAGES, taints: Iterable[Obj] = TAINTS,
                       node_labels: dict[str, str] | None = None) -> st.SearchStrategy[Obj]:
     """Pod specs for the machine's templates: cpu/memory requests (so the HPA and the fit
@@ -94,7 +102,8 @@ def pod_spec_strategy(images: Iterable[str] = IMAGES, taints: Iterable[Obj] = TA
                      rarely, rarely, rarely).flatmap(
         lambda t: strategies.pod_specs(
             max_containers=2, resources=res, node_labels=wanted, tolerate=[pool[i] for i in t[0]],
-            node_selector=t[1], node_affinity=t[2], pod_affinity=t[3], images=tuple(images)))
+            node_selector=t[1], node_affinity=t[2], pod_affinity=t[3], images=tuple(images),
+            container_names=("app", "sidecar"), ports=False))
 
 
 @st.composite
@@ -102,7 +111,7 @@ def _workers(draw: st.DrawFn, max_workers: int = 3) -> list[NodeConfig]:
     out = []
     for i in range(draw(st.integers(1, max_workers))):
         labels = {k: draw(st.sampled_from(v)) for k, v in NODE_LABELS.items() if draw(st.booleans())}
-        taints = [dict(t) for t in TAINTS if draw(st.integers(0, 3)) == 0]
+        taints = [dict(t) for t in TAINTS if draw(st.integers(0, 3)) == 3]  # shrinks to untainted
         out.append(NodeConfig(f"worker-{i + 1}", labels=labels, taints=taints, capacity={
             "cpu": str(draw(st.integers(1, 8))), "memory": f"{draw(st.integers(1, 16))}Gi", "pods": "110"}))
     return out
@@ -117,8 +126,13 @@ def _node_labels() -> st.SearchStrategy[dict[str, str]]:
     return st.fixed_dictionaries({}, optional={k: st.sampled_from(v) for k, v in NODE_LABELS.items()})
 
 
+#: extra template labels of the machine's workloads (a small pool keeps draws cheap)
+_EXTRA_LABELS = st.sampled_from([{}, {"tier": "backend"}, {"track": "stable", "tier": "web"}])
+_POD_SPEC = pod_spec_strategy()
+
+
 def _named(kind: Callable[..., st.SearchStrategy[Obj]], names: tuple[str, ...], **kw: Any) -> st.SearchStrategy[Obj]:
-    return st.sampled_from(names).flatmap(lambda n: kind(name=n, spec=pod_spec_strategy(), **kw))
+    return st.one_of([kind(name=n, spec=_POD_SPEC, extra_labels=_EXTRA_LABELS, **kw) for n in names])
 
 
 def summary(cluster: Cluster) -> str:
@@ -159,7 +173,11 @@ class ClusterMachine(RuleBasedStateMachine):
       False lets actions pile up between ``settle``/``advance`` steps);
     - ``converge_seconds``: virtual time the ``settle`` rule lets pass before checking
       convergence (60: HPA syncs, pod GC quarantine, graceful deletions);
-    - ``components``: ``ClusterConfig.components`` for the cluster.
+    - ``disabled_rules``: names of rules this machine never runs (e.g. ``{"set_kubelet"}``);
+    - ``replay_imports``: import lines the replay script needs for your own recorded steps
+      (``"from myproject import controller"``);
+    - ``components`` / ``controllers``: ``ClusterConfig.components`` and ``.controllers``
+      (e.g. ``("*", "-hpa")``) for the cluster.
     """
 
     safety: ClassVar[frozenset[str]] = frozenset(invariants.SAFETY)
@@ -168,6 +186,9 @@ class ClusterMachine(RuleBasedStateMachine):
     settle_after_actions: ClassVar[bool] = True
     converge_seconds: ClassVar[float] = 60.0
     components: ClassVar[dict[str, dict[str, Any]]] = {}
+    controllers: ClassVar[tuple[str, ...]] = ("*",)
+    disabled_rules: ClassVar[frozenset[str]] = frozenset()
+    replay_imports: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self) -> None:
         super().__init__()
@@ -222,24 +243,30 @@ class ClusterMachine(RuleBasedStateMachine):
         """Hook: runs right after the cluster starts (install CRDs, your controller...).
         Record what you do (``call``/``record``) so replay scripts include it."""
 
-    def _after_action(self) -> None:
+    def after_action(self) -> None:
+        """End of a user action: settle, unless ``settle_after_actions`` is off."""
         if self.settle_after_actions:
             self.settle_now()
 
-    def _live(self, kind: str) -> list[str]:
+    def workload_names(self, kind: str) -> list[str]:
+        """Names of the workloads of ``kind`` the rules created and have not deleted."""
         return sorted(n for (k, n) in self.workloads if k == kind)
 
-    def _pick(self, items: list[Any], pick: int) -> Any:
-        return sorted(items)[pick % len(items)]
+    @staticmethod
+    def choose(items: Iterable[Any], index: int) -> Any:
+        """``index`` (any int a rule drew) picks one of ``items``, stably (sorted)."""
+        ordered = sorted(items)
+        return ordered[index % len(ordered)]
 
-    def _nodes(self, workers_only: bool = True) -> list[str]:
+    def node_names(self, workers_only: bool = True) -> list[str]:
         return sorted(n for (_, n), o in self.c.store.resource("nodes").objects.items()
                       if not workers_only or "node-role.kubernetes.io/control-plane" not in
                       (o["metadata"].get("labels") or {}))
 
-    def _pods(self) -> list[str]:
+    def pod_names(self) -> list[str]:
+        """Live pods of the machine's namespace."""
         return sorted(n for (ns, n), p in self.c.store.resource("pods").objects.items()
-                      if ns == self.namespace and invariants.live(p))
+                      if ns == self.namespace and oracles.live(p))
 
     # -- failure reports ----------------------------------------------------------------------------
     def replay_script(self, failure: BaseException | None = None) -> str:
@@ -261,9 +288,11 @@ class ClusterMachine(RuleBasedStateMachine):
             "import asyncio\n\n"
             "from minik8s.cluster import Cluster\n"
             "from minik8s.config import ClusterConfig, NodeConfig\n"
-            "from minik8s.testing.stateful import summary\n\n\n"
+            "from minik8s.testing.stateful import summary\n"
+            + "".join(line + "\n" for line in self.replay_imports) + "\n\n"
             "async def replay() -> Cluster:\n"
-            f"    config = ClusterConfig(seed={self.seed}, components={cfg.components!r}, nodes=[\n"
+            f"    config = ClusterConfig(seed={self.seed}, components={cfg.components!r},\n"
+            f"                           controllers={cfg.controllers!r}, nodes=[\n"
             f"{nodes}])\n"
             '    c = Cluster(config, clock="virtual", serve=False)\n'
             "    await c.start()\n"
@@ -279,7 +308,9 @@ class ClusterMachine(RuleBasedStateMachine):
     def kubectl_script(self) -> str:
         """The same steps as kubectl commands, against ``minik8s serve --config topology.yaml``."""
         assert self.config is not None
-        topo = {"seed": self.seed, "nodes": [dataclasses.asdict(n) for n in self.config.nodes]}
+        topo = {"seed": self.seed, "controllers": self.config.controllers,
+                "components": self.config.components,
+                "nodes": [dataclasses.asdict(n) for n in self.config.nodes]}
         lines = ["# topology.yaml:", *("#   " + x for x in _yaml(topo).splitlines()),
                  "# minik8s serve --config topology.yaml &   (real clock: sleeps stand for advance)"]
         for s in self.steps:
@@ -299,7 +330,8 @@ class ClusterMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         failure = self._failure or sys.exc_info()[1]
         try:
-            if failure is not None and self.cluster is not None and current_build_context().is_final:
+            if isinstance(failure, Exception) and self.cluster is not None and \
+                    current_build_context().is_final:
                 note(self.report(failure))
         finally:
             if self.watch is not None:
@@ -312,7 +344,8 @@ class ClusterMachine(RuleBasedStateMachine):
     @initialize(seed=st.integers(0, 2**16 - 1), workers=_workers())
     def start_cluster(self, seed: int, workers: list[NodeConfig]) -> None:
         self.seed = seed
-        self.config = ClusterConfig(seed=seed, components=copy.deepcopy(self.components), nodes=[
+        self.config = ClusterConfig(seed=seed, components=copy.deepcopy(self.components),
+                                    controllers=list(self.controllers), nodes=[
             NodeConfig("minik8s-control-plane", role="control-plane"), *workers])
         self.cluster = Cluster(self.config, clock="virtual", serve=False)
         self.run(self.cluster.start())
@@ -330,6 +363,7 @@ class ClusterMachine(RuleBasedStateMachine):
             self._failure = AssertionError("safety invariants violated:\n" + "\n".join(problems))
             raise self._failure
 
+    @precondition(_when("settle"))
     @rule()
     def settle(self) -> None:
         """Let the cluster converge, then check every convergence invariant."""
@@ -350,6 +384,7 @@ class ClusterMachine(RuleBasedStateMachine):
                                            + "\n".join(problems))
             raise self._failure
 
+    @precondition(_when("advance"))
     @rule(seconds=st.sampled_from([1.0, 10.0, 30.0, 120.0, 330.0]))
     def advance(self, seconds: float) -> None:
         """Let virtual time pass (timers fire in order; controllers run in between)."""
@@ -367,7 +402,7 @@ class ClusterMachine(RuleBasedStateMachine):
                                                           o["metadata"]["name"])])
         self.workloads[(obj["kind"], obj["metadata"]["name"])] = self.workloads.get(
             (obj["kind"], obj["metadata"]["name"]), obj)
-        self._after_action()
+        self.after_action()
 
     def _keep_immutable(self, obj: Obj, *fields: str) -> Obj:
         """An update of an existing workload: keep its selector and other immutable parts."""
@@ -384,12 +419,14 @@ class ClusterMachine(RuleBasedStateMachine):
                 obj["spec"].pop(f, None)
         return obj
 
+    @precondition(_when("apply_deployment"))
     @rule(dep=_named(strategies.deployments, DEPLOYMENTS, replicas=st.integers(0, 4)))
     def apply_deployment(self, dep: Obj) -> None:
         """Create a Deployment, or re-apply it with new replicas and template."""
         dep = dict(dep, metadata={**dep["metadata"], "namespace": self.namespace})
         self._apply(self._keep_immutable(dep))
 
+    @precondition(_when("apply_statefulset"))
     @rule(sts=_named(strategies.statefulsets, STATEFULSETS, replicas=st.integers(0, 3)),
           policy=st.sampled_from(["OrderedReady", "Parallel"]))
     def apply_statefulset(self, sts: Obj, policy: str) -> None:
@@ -403,18 +440,19 @@ class ClusterMachine(RuleBasedStateMachine):
                                            self.namespace)
         self._apply(sts, svc)
 
+    @precondition(_when("apply_daemonset"))
     @rule(ds=_named(strategies.daemonsets, DAEMONSETS))
     def apply_daemonset(self, ds: Obj) -> None:
         """Create a DaemonSet, or re-apply it with a new template."""
         ds = dict(ds, metadata={**ds["metadata"], "namespace": self.namespace})
         self._apply(self._keep_immutable(ds))
 
-    @precondition(lambda self: any(k == "Deployment" for k, _ in self.workloads))
+    @precondition(_when("apply_hpa", lambda self: any(k == "Deployment" for k, _ in self.workloads)))
     @rule(pick=st.integers(0, 3), min_replicas=st.integers(1, 3), extra=st.integers(0, 3),
           utilization=st.integers(20, 90))
     def apply_hpa(self, pick: int, min_replicas: int, extra: int, utilization: int) -> None:
         """Autoscale a Deployment on CPU (``kubectl autoscale``)."""
-        name = self._pick(self._live("Deployment"), pick)
+        name = self.choose(self.workload_names("Deployment"), pick)
         hpa = {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
                "metadata": {"name": name, "namespace": self.namespace},
                "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
@@ -423,105 +461,96 @@ class ClusterMachine(RuleBasedStateMachine):
                             "type": "Utilization", "averageUtilization": utilization}}}]}}
         self._apply(hpa)
 
-    @precondition(lambda self: any(k in ("Deployment", "StatefulSet") for k, _ in self.workloads))
+    @precondition(_when("scale", lambda self: any(k in ("Deployment", "StatefulSet") for k, _ in self.workloads)))
     @rule(pick=st.integers(0, 3), replicas=st.integers(0, 5))
     def scale(self, pick: int, replicas: int) -> None:
         """``kubectl scale`` a Deployment or StatefulSet (through the scale subresource)."""
-        kind, name = self._pick([k for k in self.workloads if k[0] in ("Deployment", "StatefulSet")], pick)
+        kind, name = self.choose([k for k in self.workloads if k[0] in ("Deployment", "StatefulSet")], pick)
         self.call("patch", "apps/v1", kind, name, {"spec": {"replicas": replicas}}, self.namespace,
                   subresource="scale",
                   kubectl=[f"kubectl scale {kind.lower()}/{name} --replicas={replicas}"])
-        self._after_action()
+        self.after_action()
 
-    @precondition(lambda self: any(k != "HorizontalPodAutoscaler" for k, _ in self.workloads))
+    @precondition(_when("set_image", lambda self: any(k != "HorizontalPodAutoscaler" for k, _ in self.workloads)))
     @rule(pick=st.integers(0, 3), image=st.sampled_from(IMAGES))
     def set_image(self, pick: int, image: str) -> None:
         """``kubectl set image <kind>/<name> *=<image>``: a rolling update."""
-        kind, name = self._pick([k for k in self.workloads if k[0] != "HorizontalPodAutoscaler"], pick)
+        kind, name = self.choose([k for k in self.workloads if k[0] != "HorizontalPodAutoscaler"], pick)
         obj = self.c.client.get("apps/v1", kind, name, self.namespace)
         containers = [{"name": ct["name"], "image": image} for ct in obj["spec"]["template"]["spec"]["containers"]]
         self.call("patch", "apps/v1", kind, name, {"spec": {"template": {"spec": {"containers": containers}}}},
                   self.namespace, patch_type="application/strategic-merge-patch+json",
                   kubectl=[f"kubectl set image {kind.lower()}/{name} '*={image}'"])
-        self._after_action()
+        self.after_action()
 
-    @precondition(lambda self: bool(self.workloads))
+    @precondition(_when("delete_workload", lambda self: bool(self.workloads)))
     @rule(pick=st.integers(0, 7))
     def delete_workload(self, pick: int) -> None:
         """``kubectl delete`` a workload or HPA (background cascading deletion)."""
-        kind, name = self._pick(list(self.workloads), pick)
+        kind, name = self.choose(list(self.workloads), pick)
         api = "autoscaling/v2" if kind == "HorizontalPodAutoscaler" else "apps/v1"
         self.call("delete", api, kind, name, self.namespace, kubectl=[f"kubectl delete {kind.lower()} {name}"])
         del self.workloads[(kind, name)]
         self.expected.removed(api, kind, self.namespace, name)
-        self._after_action()
+        self.after_action()
 
     # -- pods ----------------------------------------------------------------------------------------
+    @precondition(_when("delete_pod", lambda self: self.pod_names()))
     @rule(pick=st.integers(0, 15))
     def delete_pod(self, pick: int) -> None:
         """``kubectl delete pod`` one of the namespace's pods (its controller replaces it)."""
-        pods = self._pods()
-        if not pods:
-            return
-        name = self._pick(pods, pick)
+        name = self.choose(self.pod_names(), pick)
         self.call("delete", "v1", "Pod", name, self.namespace, kubectl=[f"kubectl delete pod {name} --wait=false"])
-        self._after_action()
+        self.after_action()
 
+    @precondition(_when("set_usage", lambda self: self.pod_names()))
     @rule(pick=st.integers(0, 15), cpu=strategies.cpu_quantities(0, 1500))
     def set_usage(self, pick: int, cpu: str) -> None:
         """Make a pod use ``cpu`` (the ``minik8s.io/cpu-usage`` annotation the metrics read)."""
-        pods = self._pods()
-        if not pods:
-            return
-        name = self._pick(pods, pick)
+        name = self.choose(self.pod_names(), pick)
         self.call("patch", "v1", "Pod", name, {"metadata": {"annotations": {"minik8s.io/cpu-usage": cpu}}},
                   self.namespace,
                   kubectl=[f"kubectl annotate pod {name} minik8s.io/cpu-usage={cpu} --overwrite"])
-        self._after_action()
+        self.after_action()
 
     # -- nodes ---------------------------------------------------------------------------------------
+    @precondition(_when("add_node"))
     @rule(node=strategies.nodes(name=st.sampled_from(EXTRA_NODES), zones=("zone-a",), region="minik8s",
                                 extra_labels=_node_labels(), node_taints=_node_taints(),
                                 cpu=st.integers(1, 8), memory_gi=st.integers(1, 16), pods=st.just(110)))
     def add_node(self, node: Obj) -> None:
         """A node joins (``kubectl create -f node.yaml``; the simulated kubelet takes it over)."""
-        if node["metadata"]["name"] in self._nodes():
+        if node["metadata"]["name"] in self.node_names():
             return
         self.call("create", node, kubectl=[f"kubectl create -f - <<'EOF'\n{_yaml(node)}\nEOF"])
         self.expected.created(self.c.store.resource("nodes").objects[("", node["metadata"]["name"])])
-        self._after_action()
+        self.after_action()
 
+    @precondition(_when("remove_node", lambda self: self.node_names()))
     @rule(pick=st.integers(0, 7))
     def remove_node(self, pick: int) -> None:
         """``kubectl delete node`` a worker (its pods are garbage-collected)."""
-        nodes = self._nodes()
-        if not nodes:
-            return
-        name = self._pick(nodes, pick)
+        name = self.choose(self.node_names(), pick)
         self.call("delete", "v1", "Node", name, kubectl=[f"kubectl delete node {name}"])
         self.expected.removed("v1", "Node", "", name)
-        self._after_action()
+        self.after_action()
 
+    @precondition(_when("label_node", lambda self: self.node_names()))
     @rule(pick=st.integers(0, 7), key=st.sampled_from(sorted(NODE_LABELS)), value=st.integers(0, 2))
     def label_node(self, pick: int, key: str, value: int) -> None:
         """``kubectl label node`` (a value from the pool, or remove the label)."""
-        nodes = self._nodes()
-        if not nodes:
-            return
-        name = self._pick(nodes, pick)
+        name = self.choose(self.node_names(), pick)
         choices = NODE_LABELS[key]
         v = choices[value] if value < len(choices) else None
         cmd = f"kubectl label node {name} {key}={v} --overwrite" if v else f"kubectl label node {name} {key}-"
         self.call("patch", "v1", "Node", name, {"metadata": {"labels": {key: v}}}, kubectl=[cmd])
-        self._after_action()
+        self.after_action()
 
+    @precondition(_when("taint_node", lambda self: self.node_names()))
     @rule(pick=st.integers(0, 7), taint=st.integers(0, len(TAINTS) - 1), add=st.booleans())
     def taint_node(self, pick: int, taint: int, add: bool) -> None:
         """``kubectl taint node`` (add or remove one taint of the pool)."""
-        nodes = self._nodes()
-        if not nodes:
-            return
-        name = self._pick(nodes, pick)
+        name = self.choose(self.node_names(), pick)
         t = TAINTS[taint]
         current = list((self.c.store.resource("nodes").objects[("", name)].get("spec") or {}).get("taints") or [])
         kept = [x for x in current if (x.get("key"), x.get("effect")) != (t["key"], t["effect"])]
@@ -531,27 +560,23 @@ class ClusterMachine(RuleBasedStateMachine):
         spec = f"{t['key']}{'=' + t['value'] if t.get('value') else ''}:{t['effect']}"
         self.call("patch", "v1", "Node", name, {"spec": {"taints": new or None}},
                   kubectl=[f"kubectl taint node {name} {spec}{'' if add else '-'}"])
-        self._after_action()
+        self.after_action()
 
+    @precondition(_when("cordon", lambda self: self.node_names()))
     @rule(pick=st.integers(0, 7), on=st.booleans())
     def cordon(self, pick: int, on: bool) -> None:
         """``kubectl cordon`` / ``uncordon``."""
-        nodes = self._nodes()
-        if not nodes:
-            return
-        name = self._pick(nodes, pick)
+        name = self.choose(self.node_names(), pick)
         self.call("patch", "v1", "Node", name, {"spec": {"unschedulable": True if on else None}},
                   kubectl=[f"kubectl {'cordon' if on else 'uncordon'} {name}"])
-        self._after_action()
+        self.after_action()
 
+    @precondition(_when("set_kubelet", lambda self: self.node_names()))
     @rule(pick=st.integers(0, 7), state=st.sampled_from(["false", "unknown", "true"]))
     def set_kubelet(self, pick: int, state: str) -> None:
         """Stop (``false``: posts NotReady; ``unknown``: goes silent) or restart a node's kubelet."""
-        nodes = self._nodes()
-        if not nodes:
-            return
-        name = self._pick(nodes, pick)
+        name = self.choose(self.node_names(), pick)
         self.call("patch", "v1", "Node", name,
                   {"metadata": {"annotations": {"minik8s.io/node-ready": None if state == "true" else state}}},
                   kubectl=[f"kubectl annotate node {name} minik8s.io/node-ready={state} --overwrite"])
-        self._after_action()
+        self.after_action()

@@ -29,9 +29,10 @@ Neighbours: ``minik8s.testing.stateful`` uses these to drive a cluster;
 
 from __future__ import annotations
 
+import functools
 import string
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from hypothesis import strategies as st
 
@@ -59,9 +60,25 @@ TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 IMAGES = ("nginx:1.27", "nginx:1.28", "busybox:1.36", "redis:7", "registry.k8s.io/pause:3.10")
 
 _LOWER_ALNUM = string.ascii_lowercase + string.digits
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _cached(fn: F) -> F:
+    """Reuse the strategy built for the same (hashable) arguments: building and validating
+    nested strategies on every draw would cost more than drawing from them."""
+    cached = functools.lru_cache(maxsize=1024)(fn)
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return cached(*args, **kwargs)
+        except TypeError:  # an unhashable argument (a list, a dict): build afresh
+            return fn(*args, **kwargs)
+    return wrapper  # type: ignore[return-value]
 _ALNUM = string.ascii_letters + string.digits
 
 
+@_cached
 def _word(edge: str, middle: str, min_size: int, max_size: int) -> st.SearchStrategy[str]:
     """Strings of ``min_size..max_size`` chars: edge chars at both ends, ``middle`` inside."""
     assert 1 <= min_size <= max_size
@@ -78,6 +95,7 @@ def _word(edge: str, middle: str, min_size: int, max_size: int) -> st.SearchStra
 # --- names and labels -------------------------------------------------------------------------
 
 
+@_cached
 def dns_labels(min_size: int = 1, max_size: int = 63, letter_first: bool = False
                ) -> st.SearchStrategy[str]:
     """RFC 1123 labels: ``[a-z0-9]([-a-z0-9]*[a-z0-9])?``, at most 63 characters; with
@@ -99,12 +117,14 @@ def dns_labels(min_size: int = 1, max_size: int = 63, letter_first: bool = False
         else st.builds(str.__add__, first, rest)
 
 
+@_cached
 def dns_subdomains(max_size: int = 253, max_labels: int = 3) -> st.SearchStrategy[str]:
     """RFC 1123 subdomains: dot-joined labels, at most ``max_size`` characters (e.g. ``a.b-c``)."""
     per = max(1, min(63, (max_size + 1) // max_labels - 1))
     return st.lists(dns_labels(max_size=per), min_size=1, max_size=max_labels).map(".".join)
 
 
+@_cached
 def label_keys(prefix: bool | None = None, max_name: int = 63) -> st.SearchStrategy[str]:
     """Qualified names ``[prefix/]name``: a DNS subdomain prefix (optional; forced by
     ``prefix=True``, forbidden by ``False``) and a name of ``[A-Za-z0-9][-A-Za-z0-9_.]*``
@@ -116,12 +136,14 @@ def label_keys(prefix: bool | None = None, max_name: int = 63) -> st.SearchStrat
     return with_prefix if prefix else name
 
 
+@_cached
 def label_values(allow_empty: bool = True, max_size: int = 63) -> st.SearchStrategy[str]:
     """Label values: empty, or ``[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?`` of ≤ 63 chars."""
     word = _word(_ALNUM, _ALNUM + "-_.", 1, min(max_size, 63))
     return st.one_of(st.just(""), word) if allow_empty else word
 
 
+@_cached
 def labels(min_size: int = 0, max_size: int = 4, keys: st.SearchStrategy[str] | None = None,
            values: st.SearchStrategy[str] | None = None) -> st.SearchStrategy[dict[str, str]]:
     """Label maps: ``{key: value}`` with valid keys and values (``{"app": "web"}``)."""
@@ -165,6 +187,7 @@ def _requirement_matching(draw: st.DrawFn, lbls: Mapping[str, str]) -> Obj:
     return {"key": key, "operator": op}
 
 
+@_cached
 @st.composite
 def _any_requirement(draw: st.DrawFn) -> Obj:
     op = draw(st.sampled_from(["In", "NotIn", "Exists", "DoesNotExist"]))
@@ -236,6 +259,7 @@ def selector_strings(matching: Mapping[str, str] | None = None,
 # --- quantities -------------------------------------------------------------------------------
 
 
+@_cached
 @st.composite
 def cpu_quantities(draw: st.DrawFn, min_milli: int = 1, max_milli: int = 4000) -> str:
     """CPU quantities between ``min_milli`` and ``max_milli`` millicores, in the spellings
@@ -252,6 +276,7 @@ def cpu_quantities(draw: st.DrawFn, min_milli: int = 1, max_milli: int = 4000) -
 _MEMORY_UNITS = (("Mi", 2**20), ("Gi", 2**30), ("Ki", 2**10), ("M", 10**6), ("G", 10**9), ("", 1))
 
 
+@_cached
 @st.composite
 def memory_quantities(draw: st.DrawFn, min_bytes: int = 2**20, max_bytes: int = 2**33) -> str:
     """Memory quantities in ``[min_bytes, max_bytes]``: ``64Mi``, ``1Gi``, ``500M``, ``1048576``."""
@@ -264,6 +289,7 @@ def memory_quantities(draw: st.DrawFn, min_bytes: int = 2**20, max_bytes: int = 
 # --- taints, tolerations, nodes ---------------------------------------------------------------
 
 
+@_cached
 @st.composite
 def taints(draw: st.DrawFn, effects: Sequence[str] = TAINT_EFFECTS,
            keys: st.SearchStrategy[str] | None = None) -> Obj:
@@ -347,6 +373,7 @@ def node_configs(draw: st.DrawFn, name: str | st.SearchStrategy[str] | None = No
 # --- pod specs ---------------------------------------------------------------------------------
 
 
+@_cached
 @st.composite
 def resource_requirements(draw: st.DrawFn, max_cpu_milli: int = 1000, max_memory: int = 2**30,
                           requests: bool | None = None, limits: bool | None = None) -> Obj:
@@ -366,16 +393,17 @@ def resource_requirements(draw: st.DrawFn, max_cpu_milli: int = 1000, max_memory
     return out
 
 
+@_cached
 @st.composite
 def containers(draw: st.DrawFn, name: str | None = None,
                resources: st.SearchStrategy[Obj] | None = None,
-               images: Sequence[str] = IMAGES) -> Obj:
-    """A container: name, image, optional resources and a port."""
+               images: Sequence[str] = IMAGES, ports: bool | None = None) -> Obj:
+    """A container: name, image, optional resources and (``ports``: maybe) a port."""
     c: Obj = {"name": name or draw(dns_labels(max_size=15)), "image": draw(st.sampled_from(images))}
     res = draw(resources if resources is not None else resource_requirements())
     if res:
         c["resources"] = res
-    if draw(st.booleans()):
+    if draw(st.booleans()) if ports is None else ports:
         c["ports"] = [{"containerPort": draw(st.integers(1, 65535))}]
     return c
 
@@ -434,18 +462,23 @@ def pod_specs(draw: st.DrawFn, max_containers: int = 2,
               tolerate: Sequence[Mapping[str, Any]] = (),
               node_selector: bool | None = None, node_affinity: bool | None = None,
               pod_affinity: bool | None = None, own_labels: Mapping[str, str] | None = None,
-              images: Sequence[str] = IMAGES) -> Obj:
-    """Pod specs: 1..``max_containers`` containers (unique names) with requests/limits,
+              images: Sequence[str] = IMAGES, container_names: Sequence[str] | None = None,
+              ports: bool | None = None) -> Obj:
+    """Pod specs: 1..``max_containers`` containers (unique names, drawn or the first of
+    ``container_names``) with requests/limits and maybe a port (``ports``),
     and optionally a ``nodeSelector`` and required node affinity that a node labelled
     ``node_labels`` satisfies, preferred node affinity, pod (anti-)affinity towards pods
     labelled ``own_labels``, and tolerations of the taints in ``tolerate``.
 
     ``None`` for a feature means "draw whether to use it"; ``False`` leaves it out.
     """
+    if container_names is not None:
+        max_containers = min(max_containers, len(container_names))
     n = draw(st.integers(1, max_containers))
-    cnames = draw(st.lists(dns_labels(max_size=12), min_size=n, max_size=n, unique=True))
-    spec: Obj = {"containers": [draw(containers(name=cn, resources=resources, images=images))
-                                for cn in cnames]}
+    cnames = list(container_names[:n]) if container_names is not None else \
+        draw(st.lists(dns_labels(max_size=12), min_size=n, max_size=n, unique=True))
+    spec: Obj = {"containers": [draw(containers(name=cn, resources=resources, images=tuple(images),
+                                                ports=ports)) for cn in cnames]}
     pool = node_labels if node_labels is not None else draw(labels(min_size=1, max_size=2))
     if pool and (draw(st.booleans()) if node_selector is None else node_selector):
         chosen = draw(st.lists(st.sampled_from(sorted(pool.items())), min_size=1, unique=True))
@@ -489,13 +522,16 @@ def pods(draw: st.DrawFn, name: str | None = None, namespace: str = "default",
 #: room for "-<hash>-<suffix>" and revision hashes; a letter first, since a StatefulSet's
 #: governing Service takes its name
 _WORKLOAD_NAME = dns_labels(max_size=30, letter_first=True)
+_EXTRA_TEMPLATE_LABELS = labels(max_size=2, keys=label_keys(prefix=True))
 
 
 @st.composite
 def _workload(draw: st.DrawFn, kind: str, name: str | None, namespace: str,
-              replicas: st.SearchStrategy[int] | None, spec: st.SearchStrategy[Obj] | None) -> Obj:
+              replicas: st.SearchStrategy[int] | None, spec: st.SearchStrategy[Obj] | None,
+              extra_labels: st.SearchStrategy[dict[str, str]] | None) -> Obj:
     nm = name or draw(_WORKLOAD_NAME)
-    tlabels = {**draw(labels(max_size=2, keys=label_keys(prefix=True))), "app": nm}
+    extra = draw(extra_labels if extra_labels is not None else _EXTRA_TEMPLATE_LABELS)
+    tlabels = {**extra, "app": nm}
     selector = draw(label_selectors(matching=tlabels, non_empty=True, max_expressions=1))
     selector.setdefault("matchLabels", {})["app"] = nm  # disjoint from every other workload
     obj: Obj = {"apiVersion": "apps/v1", "kind": kind,
@@ -509,10 +545,13 @@ def _workload(draw: st.DrawFn, kind: str, name: str | None, namespace: str,
 
 def deployments(name: str | None = None, namespace: str = "default",
                 replicas: st.SearchStrategy[int] = st.integers(0, 4),
-                spec: st.SearchStrategy[Obj] | None = None) -> st.SearchStrategy[Obj]:
-    """apps/v1 Deployments whose selector matches their template labels (which always
-    include ``app: <name>``, so two Deployments never select each other's pods)."""
-    return _workload("Deployment", name, namespace, replicas, spec)
+                spec: st.SearchStrategy[Obj] | None = None,
+                extra_labels: st.SearchStrategy[dict[str, str]] | None = None
+                ) -> st.SearchStrategy[Obj]:
+    """apps/v1 Deployments whose selector matches their template labels (``app: <name>``
+    plus ``extra_labels``, default up to two drawn prefixed ones), so two Deployments never
+    select each other's pods. ``spec`` draws the pod spec (default ``pod_specs()``)."""
+    return _workload("Deployment", name, namespace, replicas, spec, extra_labels)
 
 
 def headless_services(name: str, selector: Mapping[str, str], namespace: str = "default",
@@ -528,11 +567,12 @@ def headless_services(name: str, selector: Mapping[str, str], namespace: str = "
 def statefulsets(draw: st.DrawFn, name: str | None = None, namespace: str = "default",
                  replicas: st.SearchStrategy[int] = st.integers(0, 3),
                  spec: st.SearchStrategy[Obj] | None = None,
-                 volume_claims: bool | None = None) -> Obj:
+                 volume_claims: bool | None = None,
+                 extra_labels: st.SearchStrategy[dict[str, str]] | None = None) -> Obj:
     """apps/v1 StatefulSets governed by a Service of the same name (build it with
     ``headless_services(sts_name, {"app": sts_name})``), optionally with a
     ``volumeClaimTemplates`` entry."""
-    sts = draw(_workload("StatefulSet", name, namespace, replicas, spec))
+    sts = draw(_workload("StatefulSet", name, namespace, replicas, spec, extra_labels))
     sts["spec"]["serviceName"] = sts["metadata"]["name"]
     if draw(st.booleans()) if volume_claims is None else volume_claims:
         sts["spec"]["volumeClaimTemplates"] = [{
@@ -543,9 +583,11 @@ def statefulsets(draw: st.DrawFn, name: str | None = None, namespace: str = "def
 
 
 def daemonsets(name: str | None = None, namespace: str = "default",
-               spec: st.SearchStrategy[Obj] | None = None) -> st.SearchStrategy[Obj]:
-    """apps/v1 DaemonSets (no ``replicas``)."""
-    return _workload("DaemonSet", name, namespace, None, spec)
+               spec: st.SearchStrategy[Obj] | None = None,
+               extra_labels: st.SearchStrategy[dict[str, str]] | None = None
+               ) -> st.SearchStrategy[Obj]:
+    """apps/v1 DaemonSets (no ``replicas``), otherwise as ``deployments``."""
+    return _workload("DaemonSet", name, namespace, None, spec, extra_labels)
 
 
 @st.composite

@@ -155,6 +155,7 @@ def test_allowed_by_reason_names_the_binding_role_and_subject() -> None:
     rb = {"kind": "RoleBinding", "metadata": {"name": "op", "namespace": "shop"},
           "roleRef": {"kind": "Role", "name": "op"}}
     assert rbac.describe_binding(crb, {"kind": "Group", "name": "system:masters"}) == \
-        'ClusterRoleBinding "cluster-admin" of ClusterRole "cluster-admin" to Group "system:masters"'
+        ('ClusterRoleBinding "cluster-admin" of ClusterRole "cluster-admin" to Group '
+         '"system:masters"')
     assert rbac.describe_binding(rb, {"kind": "ServiceAccount", "name": "op"}) == \
         'RoleBinding "op/shop" of Role "op" to ServiceAccount "op/shop"'

@@ -19,7 +19,8 @@ CASES = [
      {"verb": "watch", "namespace": "a", "resource": "pods"}),
     ("a GET of one object is a get with its name",
      "GET", "/apis/apps/v1/namespaces/a/deployments/web", {},
-     {"verb": "get", "api_group": "apps", "namespace": "a", "resource": "deployments", "name": "web"}),
+     {"verb": "get", "api_group": "apps", "namespace": "a", "resource": "deployments",
+      "name": "web"}),
     ("a list narrowed to one name by fieldSelector carries the name",
      "GET", "/api/v1/namespaces/a/pods", {"fieldSelector": "metadata.name=p1", "watch": "1"},
      {"verb": "watch", "namespace": "a", "resource": "pods", "name": "p1"}),
@@ -47,7 +48,8 @@ CASES = [
      {"verb": "get", "namespace": "a", "resource": "namespaces", "name": "a"}),
     ("a namespace's status is a subresource, not a resource named status",
      "PUT", "/api/v1/namespaces/a/status", {},
-     {"verb": "update", "namespace": "a", "resource": "namespaces", "name": "a", "subresource": "status"}),
+     {"verb": "update", "namespace": "a", "resource": "namespaces", "name": "a",
+      "subresource": "status"}),
     ("the namespace list is cluster-scoped", "GET", "/api/v1/namespaces", {},
      {"verb": "list", "resource": "namespaces"}),
     ("a cluster-scoped group resource", "GET",
@@ -56,7 +58,8 @@ CASES = [
           "name": "admin"}),
     ("a review is create at the cluster scope", "POST",
      "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", {},
-     {"verb": "create", "api_group": "authorization.k8s.io", "resource": "selfsubjectaccessreviews"}),
+     {"verb": "create", "api_group": "authorization.k8s.io",
+      "resource": "selfsubjectaccessreviews"}),
 ]
 
 
