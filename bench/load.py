@@ -175,7 +175,8 @@ def run_kubeclient(job: Obj) -> Obj:
             body = workload.make_pod(f"{prefix}{i}", ns, i)
             t0 = time.perf_counter()
             try:
-                r = api.create_namespaced_pod(ns, body, _preload_content=preload)  # type: ignore[arg-type]
+                r: Any = api.create_namespaced_pod(ns, body,  # type: ignore[arg-type]
+                                                   _preload_content=preload)
                 if not preload:  # read the raw body, so the connection goes back to the pool
                     r.read()
                     r.release_conn()

@@ -31,6 +31,7 @@ matches them.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib.resources
 import math
 import re
@@ -111,18 +112,30 @@ def builtin_texts() -> list[tuple[str, str]]:
     return sorted((p.name, p.read_text()) for p in root.iterdir() if p.name.endswith(".yaml"))
 
 
-def load(extra_paths: Iterable[str] = ()) -> list[Stage]:
-    """The built-in stages, then those of ``extra_paths`` (same name: replaces)."""
-    by_name: dict[str, Stage] = {}
-    texts = builtin_texts()
-    for path in extra_paths:
-        with open(path) as f:
-            texts.append((path, f.read()))
+def _parse_texts(texts: Iterable[tuple[str, str]]) -> list[Stage]:
+    out = []
     for source, text in texts:
         for doc in yaml.safe_load_all(text):
             if doc is not None:
-                st = parse(doc, source)
-                by_name[st.name] = st
+                out.append(parse(doc, source))
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _builtin() -> tuple[Stage, ...]:
+    """Parsed once per process: every cluster (one per test) shares the built-in stages."""
+    return tuple(_parse_texts(builtin_texts()))
+
+
+def load(extra_paths: Iterable[str] = ()) -> list[Stage]:
+    """The built-in stages, then those of ``extra_paths`` (same name: replaces)."""
+    by_name: dict[str, Stage] = {st.name: st for st in _builtin()}
+    texts = []
+    for path in extra_paths:
+        with open(path) as f:
+            texts.append((path, f.read()))
+    for st in _parse_texts(texts):
+        by_name[st.name] = st
     return sorted(by_name.values(), key=lambda s: (s.order, s.name))
 
 
