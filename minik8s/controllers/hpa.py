@@ -177,6 +177,34 @@ def setup(ctx: ControllerContext) -> None:
             status.pop("currentMetrics", None)
             write_status(hpa, status)
             return
+        min_r = int(spec.get("minReplicas") or 1)
+        max_r = int(spec.get("maxReplicas") or 1)
+        if current > max_r or current < min_r:
+            # like reconcileAutoscaler: out-of-range targets are clamped before any metric is read
+            desired = max_r if current > max_r else min_r
+            why = ("Current number of replicas above Spec.MaxReplicas" if current > max_r
+                   else "Current number of replicas below Spec.MinReplicas")
+            try:
+                reg.sub.update_scale(res, ns, ref["name"], {"spec": {"replicas": desired}}, WriteOptions())
+            except errors.ApiError as e:
+                ctx.client.event(hpa, "FailedRescale", f"New size: {desired}; reason: {why}; error: {e.message}",
+                                 type="Warning", component="horizontal-pod-autoscaler")
+                return
+            mem.events.append((now, desired - current))
+            ctx.client.event(hpa, "SuccessfulRescale", f"New size: {desired}; reason: {why}",
+                             component="horizontal-pod-autoscaler")
+            status["lastScaleTime"] = now_s
+            status["desiredReplicas"] = desired
+            conds.append(_cond("AbleToScale", "True", "SucceededRescale",
+                               f"the HPA controller was able to update the target scale to {desired}",
+                               now_s, old_conds))
+            conds.append(_cond("ScalingLimited", "True", "TooManyReplicas" if current > max_r else "TooFewReplicas",
+                               "the desired replica count is more than the maximum replica count"
+                               if current > max_r else
+                               "the desired replica count is less than the minimum replica count", now_s, old_conds))
+            status["conditions"] = conds
+            write_status(hpa, status)
+            return
         sel_text = (scale.get("status") or {}).get("selector") or ""
         sel = selectors.parse_label_selector(sel_text) if sel_text else None
         selected = [p for p in pods.list(ns) if sel is not None and sel.matches(p["metadata"].get("labels"))]
@@ -212,8 +240,6 @@ def setup(ctx: ControllerContext) -> None:
             write_status(hpa, status)
             return
         proposed, desc = max(proposals, key=lambda p: p[0])
-        min_r = int(spec.get("minReplicas") or 1)
-        max_r = int(spec.get("maxReplicas") or 1)
         desired, able_reason, able_msg, limit_cond = normalize(spec, mem, current, proposed, min_r, max_r, now)
         rescale = desired != current
         if rescale:

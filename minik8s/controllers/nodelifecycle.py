@@ -170,10 +170,11 @@ def setup(ctx: ControllerContext) -> None:
         for key, effect in sorted(want - have):
             keep.append({"key": key, "effect": effect, "timeAdded": now})
         new = objects.deep_copy(node)
+        spec = new.setdefault("spec", {})  # a Node may be created without one
         if keep:
-            new["spec"]["taints"] = keep
+            spec["taints"] = keep
         else:
-            new["spec"].pop("taints", None)
+            spec.pop("taints", None)
         client.update(new, manager="node-controller")
 
     def reconcile_node(name: str) -> Result | None:

@@ -303,9 +303,10 @@ def taints(draw: st.DrawFn, effects: Sequence[str] = TAINT_EFFECTS,
 
 @st.composite
 def tolerations(draw: st.DrawFn, tolerating: Sequence[Mapping[str, Any]] = (),
-                max_extra: int = 1) -> list[Obj]:
+                max_extra: int = 1, seconds: st.SearchStrategy[int] = st.integers(0, 600)) -> list[Obj]:
     """Tolerations that tolerate every taint in ``tolerating`` (by ``Exists`` on the key, or
-    ``Equal`` with its value; with its effect or any), plus up to ``max_extra`` unrelated ones."""
+    ``Equal`` with its value; with its effect or any; a NoExecute one maybe only for
+    ``seconds``), plus up to ``max_extra`` unrelated ones."""
     out: list[Obj] = []
     for t in tolerating:
         tol: Obj = {"key": t["key"]}
@@ -317,7 +318,7 @@ def tolerations(draw: st.DrawFn, tolerating: Sequence[Mapping[str, Any]] = (),
         if draw(st.booleans()):
             tol["effect"] = t["effect"]
         if t["effect"] == "NoExecute" and tol.get("effect") == "NoExecute" and draw(st.booleans()):
-            tol["tolerationSeconds"] = draw(st.integers(0, 600))
+            tol["tolerationSeconds"] = draw(seconds)
         out.append(tol)
     for _ in range(draw(st.integers(0, max_extra))):
         extra = draw(taints())
@@ -463,7 +464,8 @@ def pod_specs(draw: st.DrawFn, max_containers: int = 2,
               node_selector: bool | None = None, node_affinity: bool | None = None,
               pod_affinity: bool | None = None, own_labels: Mapping[str, str] | None = None,
               images: Sequence[str] = IMAGES, container_names: Sequence[str] | None = None,
-              ports: bool | None = None) -> Obj:
+              ports: bool | None = None,
+              toleration_seconds: st.SearchStrategy[int] = st.integers(0, 600)) -> Obj:
     """Pod specs: 1..``max_containers`` containers (unique names, drawn or the first of
     ``container_names``) with requests/limits and maybe a port (``ports``),
     and optionally a ``nodeSelector`` and required node affinity that a node labelled
@@ -492,7 +494,8 @@ def pod_specs(draw: st.DrawFn, max_containers: int = 2,
         affinity.update(draw(pod_affinities(target=own_labels)))
     if affinity:
         spec["affinity"] = affinity
-    tols = draw(tolerations(tolerating=tolerate, max_extra=1 if not tolerate else 0))
+    tols = draw(tolerations(tolerating=tolerate, max_extra=1 if not tolerate else 0,
+                            seconds=toleration_seconds))
     if tols:
         spec["tolerations"] = tols
     return spec

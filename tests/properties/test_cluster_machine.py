@@ -1,8 +1,7 @@
 """minik8s's own controllers under ``ClusterMachine``; a broken invariant is caught, shrunk and
 printed as a script that replays; a machine's run replays exactly (names, placements, time).
 
-Known controller bugs the machine found are pinned by strict xfail tests below; the machine run
-here leaves out only the invariant each one breaks, until it is fixed.
+Controller bugs the machine found stay pinned by the regression tests below.
 """
 
 from __future__ import annotations
@@ -22,8 +21,8 @@ from minik8s.config import NodeConfig
 from minik8s.testing import invariants
 from minik8s.testing.stateful import ClusterMachine
 
-#: invariants a known controller bug breaks (each pinned by an xfail test below)
-KNOWN_BUGS = frozenset({"hpa_within_bounds"})
+#: invariants a known controller bug breaks (none today; each would be pinned by a test below)
+KNOWN_BUGS: frozenset[str] = frozenset()
 
 
 class MiniK8sMachine(ClusterMachine):
@@ -51,8 +50,6 @@ HPA = {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
                     "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 50}}}]}}
 
 
-@pytest.mark.xfail(strict=True, reason="controller bug: the HPA only clamps to [min, max] after it has "
-                                       "metrics; upstream reconcileAutoscaler clamps first")
 def test_hpa_brings_a_target_above_max_replicas_down_even_without_metrics() -> None:
     async def go() -> int:
         async with Cluster(clock="virtual", serve=False) as c:
@@ -63,8 +60,6 @@ def test_hpa_brings_a_target_above_max_replicas_down_even_without_metrics() -> N
     assert asyncio.run(go()) == 2
 
 
-@pytest.mark.xfail(strict=True, reason="controller bug: node lifecycle raises KeyError('spec') on a "
-                                       "Node without spec whose kubelet never posts")
 def test_node_lifecycle_taints_a_node_created_without_spec() -> None:
     async def go() -> dict[str, Any]:
         async with Cluster(clock="virtual", serve=False) as c:

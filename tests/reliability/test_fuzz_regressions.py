@@ -129,3 +129,22 @@ def test_integer_query_values_parse_as_go_parses_them(base: str, query: str) -> 
 
 def test_the_server_answers_normally_afterwards(base: str) -> None:
     healthy(base)
+
+
+def test_nulls_become_what_go_makes_of_them() -> None:
+    """Nulls once reached defaulting and controllers as None (500s); now decoding
+    turns them into what a Go decode and re-encode leaves."""
+    from minik8s.api import schemas
+
+    slice_ = {"metadata": {"name": "s", "labels": {"a": None}, "creationTimestamp": None},
+              "addressType": None, "endpoints": None, "ports": None}
+    assert schemas.decode_error(slice_, "discovery.k8s.io", "v1", "EndpointSlice") is None
+    # a required string is its zero value, nil slices stay null, map values are zeroed,
+    # Time stays null
+    assert slice_ == {"metadata": {"name": "s", "labels": {"a": ""}, "creationTimestamp": None},
+                      "addressType": "", "endpoints": None, "ports": None}
+    pod = {"spec": {"containers": [None, {"name": "c", "args": [None], "resources": None}],
+                    "priority": None}}
+    assert schemas.decode_error(pod, "", "v1", "Pod") is None
+    # list items become zero structs and strings; optional pointers go
+    assert pod == {"spec": {"containers": [{}, {"name": "c", "args": [""]}]}}

@@ -97,9 +97,14 @@ def test_a_stuck_watcher_neither_slows_writers_nor_other_watchers_nor_grows_memo
     for i in range(20):
         requests.post(url + "/api/v1/namespaces/slow/configmaps", json={
             "metadata": {"name": f"o{i}"}}, timeout=10)
-    base_lat: list[float] = []
-    _writes(url, 400, 20, base_lat)  # warm up: objects exist, history and queues fill
-    _writes(url, 1200, 20, [])
+    _writes(url, 1200, 20, [])  # warm up: objects exist, history and queues fill
+    base_lat: list[float] = []  # the baseline: the same two writers, no stuck watcher
+    threads = [threading.Thread(target=_writes, args=(url, 400, 20, base_lat, f"b{k}-"))
+               for k in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
     rv = requests.get(url + "/api/v1/namespaces/slow/configmaps", timeout=10).json()[
         "metadata"]["resourceVersion"]
     configmaps = sc.cluster.store.resource("configmaps")
