@@ -217,7 +217,11 @@ def run(seconds: float, interval: float, writers: int, watchers: int,
             print(rows[-1], flush=True)
         for t in threads:
             t.join(90)
-        summary = {"rss_start_mib": start_rss, "rss_end_mib": rss[-1],
+        stored = {}
+        for kind, path in (("ConfigMaps", f"/api/v1/namespaces/{NS}/configmaps"),
+                           ("Pods", "/api/v1/pods"), ("Events", "/api/v1/events")):
+            stored[kind] = len(requests.get(url + path, timeout=60).json()["items"])
+        summary = {"stored": stored, "rss_start_mib": start_rss, "rss_end_mib": rss[-1],
                    "rss_after_first_interval_mib": rss[1] if len(rss) > 1 else start_rss,
                    "rss_max_mib": max(rss)}
         return rows, summary
@@ -248,7 +252,9 @@ def markdown(rows: list[str], summary: dict[str, Any], argv: list[str], seconds:
         f"Server RSS: {summary['rss_start_mib']:.0f} MiB at start, "
         f"{summary['rss_after_first_interval_mib']:.0f} MiB after the first interval, "
         f"{summary['rss_end_mib']:.0f} MiB at the end ({growth:+.0f} MiB after the first "
-        f"interval; max {summary['rss_max_mib']:.0f} MiB). Written by `bench/soak.py --write`.",
+        f"interval; max {summary['rss_max_mib']:.0f} MiB). Stored at the end: "
+        + ", ".join(f"{n} {k}" for k, n in summary["stored"].items())
+        + ". Written by `bench/soak.py --write`.",
         "",
     ])
 

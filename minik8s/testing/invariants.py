@@ -261,15 +261,23 @@ def replicasets_own_replicas(c: "Cluster", w: CommitWatch, e: Expectations) -> l
     return out
 
 
-def _stuck(pods: Iterable[Obj]) -> bool:
-    return any(oracles.live(p) and oracles.unbound(p) for p in pods)
+def _nodes(c: "Cluster") -> dict[str, Obj]:
+    return {_md(n)["name"]: n for n in _objects(c, "nodes")}
+
+
+def _stuck(pods: Iterable[Obj], nodes: dict[str, Obj]) -> bool:
+    """Some pod cannot run (unschedulable, or its node is gone or down): a rollout or an
+    ordered start then legitimately waits."""
+    return any(oracles.cannot_run(p, nodes) for p in pods)
 
 
 @check("convergence")
 def deployments_complete(c: "Cluster", w: CommitWatch, e: Expectations) -> list[str]:
     """A Deployment's newest ReplicaSet holds all its replicas and older ones none — unless
-    some of its pods cannot be scheduled (then the rollout legitimately waits)."""
+    some of its pods cannot run (unschedulable, or on a node that is gone or down: then the
+    rollout legitimately waits)."""
     by_owner = _pods_by_owner(c)
+    nodes = _nodes(c)
     rss: dict[str, list[Obj]] = {}
     for rs in _objects(c, "replicasets.apps"):
         ref = oracles.controller_of(rs)
@@ -280,7 +288,7 @@ def deployments_complete(c: "Cluster", w: CommitWatch, e: Expectations) -> list[
         if _md(d).get("deletionTimestamp") or (d.get("spec") or {}).get("paused"):
             continue
         mine = rss.get(_md(d)["uid"], [])
-        if any(_stuck(by_owner.get(_md(rs)["uid"], [])) for rs in mine):
+        if any(_stuck(by_owner.get(_md(rs)["uid"], []), nodes) for rs in mine):
             continue
         want = (d.get("spec") or {}).get("replicas", 1)
         if not mine:
@@ -312,17 +320,19 @@ def deployments_complete(c: "Cluster", w: CommitWatch, e: Expectations) -> list[
 @check("convergence")
 def statefulsets_complete(c: "Cluster", w: CommitWatch, e: Expectations) -> list[str]:
     """A StatefulSet runs ordinals 0..replicas-1, each with its claims — unless a pod of it
-    cannot be scheduled (ordered start then legitimately waits) or is still terminating
-    (on a node whose kubelet is gone, until someone force-deletes it)."""
+    cannot run (unschedulable, or on a node that is gone or down: ordered start then
+    legitimately waits) or is still terminating (an ordinal is replaced only once its old pod
+    is gone, which on a dead node takes a force delete)."""
     by_owner = _pods_by_owner(c)
+    nodes = _nodes(c)
     claims = {k: o for k, o in c.store.resource("persistentvolumeclaims").objects.items()}
     out = []
     for s in _objects(c, "statefulsets.apps"):
         if _md(s).get("deletionTimestamp"):
             continue
         pods = [p for p in by_owner.get(_md(s)["uid"], [])]
-        if _stuck(pods) or any(_md(p).get("deletionTimestamp") for p in pods):
-            continue  # an ordinal is replaced only once its old pod is gone (at most one)
+        if _stuck(pods, nodes) or any(_md(p).get("deletionTimestamp") for p in pods):
+            continue
         want = (s.get("spec") or {}).get("replicas", 1)
         have = sorted(int(_md(p)["name"].rpartition("-")[2]) for p in pods if oracles.live(p)
                       and _md(p)["name"].rpartition("-")[2].isdigit())
@@ -343,7 +353,7 @@ def daemonsets_one_per_node(c: "Cluster", w: CommitWatch, e: Expectations) -> li
     affinity, NoSchedule/NoExecute taints tolerated), at most one where only NoSchedule
     taints came later, and none elsewhere."""
     by_owner = _pods_by_owner(c)
-    nodes = {_md(n)["name"]: n for n in _objects(c, "nodes")}
+    nodes = _nodes(c)
     out = []
     for ds in _objects(c, "daemonsets.apps"):
         if _md(ds).get("deletionTimestamp"):

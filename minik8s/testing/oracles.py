@@ -17,7 +17,8 @@ from minik8s.api import quantity, selectors
 Obj = dict[str, Any]
 
 __all__ = ["DAEMON_TOLERATIONS", "Expectations", "allocatable", "controller_of", "daemon_target",
-           "live", "node_selected", "pod_requests", "tolerated", "unbound", "untolerated"]
+           "cannot_run", "live", "node_healthy", "node_selected", "pod_requests", "tolerated",
+           "unbound", "untolerated"]
 
 #: tolerations the DaemonSet controller adds to every daemon pod (AddOrUpdateDaemonPodTolerations)
 DAEMON_TOLERATIONS: tuple[Obj, ...] = tuple(
@@ -143,6 +144,25 @@ def daemon_target(pod: Obj) -> str | None:
 def unbound(pod: Obj) -> bool:
     """Not (yet) bound to a node: after settling, one the scheduler could not place."""
     return not (pod.get("spec") or {}).get("nodeName")
+
+
+def node_healthy(node: Obj | None) -> bool:
+    """The node exists, its kubelet runs (no ``minik8s.io/node-ready: false|unknown``) and it
+    reports Ready: a pod bound to it can start."""
+    if node is None:
+        return False
+    ann = str((_md(node).get("annotations") or {}).get("minik8s.io/node-ready", "true")).lower()
+    ready = [c for c in (node.get("status") or {}).get("conditions") or () if c.get("type") == "Ready"]
+    return ann not in ("false", "unknown") and bool(ready) and ready[0].get("status") == "True"
+
+
+def cannot_run(pod: Obj, nodes: Mapping[str, Obj]) -> bool:
+    """A live pod that will not become ready by itself: unschedulable, or bound to a node that
+    is gone, whose kubelet is down or which is not Ready."""
+    if not live(pod):
+        return False
+    node = (pod.get("spec") or {}).get("nodeName")
+    return not node or not node_healthy(nodes.get(node))
 
 
 # --- what the user asked for ---------------------------------------------------------------------

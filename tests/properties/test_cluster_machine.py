@@ -71,6 +71,26 @@ def test_node_lifecycle_taints_a_node_created_without_spec() -> None:
     assert {t["key"] for t in node["spec"]["taints"]} >= {"node.kubernetes.io/unreachable"}
 
 
+@pytest.mark.xfail(strict=True, raises=asyncio.TimeoutError,
+                   reason="simulation livelock: a pod tolerating a NoExecute taint for 0 s is evicted, "
+                          "replaced and rescheduled onto the same node at the same virtual instant, "
+                          "forever, so settle() never returns")
+def test_settle_returns_when_pods_tolerate_a_noexecute_taint_for_zero_seconds() -> None:
+    async def go() -> None:
+        async with Cluster(clock="virtual", serve=False) as c:
+            for node in ("minik8s-worker", "minik8s-worker2"):
+                c.client.patch("v1", "Node", node, {"spec": {"taints": [
+                    {"key": "maintenance", "effect": "NoExecute"}]}})
+            dep = {**DEPLOYMENT, "spec": {**DEPLOYMENT["spec"], "replicas": 1}}
+            dep["spec"]["template"] = {"metadata": {"labels": {"app": "web"}}, "spec": {
+                "containers": [{"name": "app", "image": "nginx"}],
+                "tolerations": [{"key": "maintenance", "operator": "Exists", "effect": "NoExecute",
+                                 "tolerationSeconds": 0}]}}
+            c.client.create(dep)
+            await c.settle(timeout=3)
+    asyncio.run(go())
+
+
 # --- failure reports ---------------------------------------------------------------------------------
 
 
