@@ -184,7 +184,7 @@ def _ms(xs: list[float], q: float) -> str:
 
 
 def run(seconds: float, interval: float, writers: int, watchers: int,
-        data_dir: str | None) -> tuple[list[str], dict[str, Any]]:
+        data_dir: str | None, pods: bool = True) -> tuple[list[str], dict[str, Any]]:
     proc, url, _tmp = serve(data_dir)
     try:
         requests.post(url + "/api/v1/namespaces", json={"metadata": {"name": NS}}, timeout=30)
@@ -192,8 +192,9 @@ def run(seconds: float, interval: float, writers: int, watchers: int,
         threads = [threading.Thread(target=soak.writer, args=(i, 200), daemon=True)
                    for i in range(writers)]
         threads += [threading.Thread(target=soak.watcher, daemon=True) for _ in range(watchers)]
-        threads += [threading.Thread(target=soak.pods, daemon=True),
-                    threading.Thread(target=soak.lister, daemon=True)]
+        threads += [threading.Thread(target=soak.lister, daemon=True)]
+        if pods:
+            threads.append(threading.Thread(target=soak.pods, daemon=True))
         start_rss = rss_mib(proc.pid)
         t0 = time.monotonic()
         for t in threads:
@@ -234,7 +235,7 @@ def run(seconds: float, interval: float, writers: int, watchers: int,
 
 
 def markdown(rows: list[str], summary: dict[str, Any], argv: list[str], seconds: float,
-             writers: int, watchers: int, data_dir: str | None) -> str:
+             writers: int, watchers: int, data_dir: str | None, pods: bool = True) -> str:
     growth = summary["rss_end_mib"] - summary["rss_after_first_interval_mib"]
     return "\n".join([
         "## Soak",
@@ -242,7 +243,7 @@ def markdown(rows: list[str], summary: dict[str, Any], argv: list[str], seconds:
         f"`python -m bench.soak {' '.join(argv)}`: {seconds:.0f} s against `minik8s serve` "
         f"(all controllers{', --data-dir' if data_dir else ''}) in its own process; "
         f"{writers} ConfigMap writers (create/update/delete over 200 names each, ~1 KiB "
-        f"objects), a pod writer, {watchers} watchers resuming from their last "
+        f"objects), {'a pod writer, ' if pods else ''}{watchers} watchers resuming from their last "
         "resourceVersion, a lister (`limit=500` every 0.5 s). Latency is per request, "
         "client side, all verbs together; RSS is the server process's at the end of each "
         "interval.",
@@ -324,6 +325,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--writers", type=int, default=4)
     ap.add_argument("--watchers", type=int, default=3)
     ap.add_argument("--data-dir", default=None, help="soak the durable path (--data-dir)")
+    ap.add_argument("--no-pods", action="store_true",
+                    help="no pod writer (no scheduler, kubelet or Events at work)")
     ap.add_argument("--write", action="store_true", help="put the table into docs/performance.md")
     ap.add_argument("--write-cost", action="store_true",
                     help="only measure what durability costs per write (in process) and print it")
@@ -332,9 +335,10 @@ def main(argv: list[str] | None = None) -> int:
         print(write_cost())
         return 0
     interval = args.interval or (60.0 if args.seconds >= 300 else max(args.seconds / 5, 1.0))
-    rows, summary = run(args.seconds, interval, args.writers, args.watchers, args.data_dir)
+    rows, summary = run(args.seconds, interval, args.writers, args.watchers, args.data_dir,
+                        not args.no_pods)
     text = markdown(rows, summary, sys.argv[1:] if argv is None else argv, args.seconds,
-                    args.writers, args.watchers, args.data_dir)
+                    args.writers, args.watchers, args.data_dir, not args.no_pods)
     if args.write:
         print(f"wrote the Soak section of {write_section(text)}")
     else:
