@@ -1,7 +1,7 @@
 """minik8s.testing: the pytest plugin, cluster handles, hypothesis strategies, state machines.
 
 ``TestCluster``/``AsyncTestCluster`` and ``load_manifests`` import eagerly. The hypothesis
-parts (``strategies``, ``invariants``, ``ClusterMachine``, ``convergence``) load on first use,
+parts (``strategies``, ``invariants``, ``ClusterMachine``, ``convergence_check``) load on first use,
 so the pytest plugin works where hypothesis is not installed.
 """
 
@@ -12,13 +12,20 @@ from typing import Any
 
 from minik8s.testing.cluster import AsyncTestCluster, TestCluster, load_manifests
 
-__all__ = ["AsyncTestCluster", "TestCluster", "load_manifests",
-           "strategies", "invariants", "ClusterMachine", "convergence"]
+__all__ = [
+    "AsyncTestCluster",
+    "ClusterMachine",
+    "TestCluster",
+    "convergence_check",
+    "invariants",
+    "load_manifests",
+    "strategies",
+]
 
 _LAZY = {"strategies": ("minik8s.testing.strategies", None),
          "invariants": ("minik8s.testing.invariants", None),
          "ClusterMachine": ("minik8s.testing.stateful", "ClusterMachine"),
-         "convergence": ("minik8s.testing.stateful", "convergence")}
+         "convergence_check": ("minik8s.testing.stateful", "convergence_check")}
 
 
 def __getattr__(name: str) -> Any:

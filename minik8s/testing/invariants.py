@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 Obj = dict[str, Any]
 CheckFn = Callable[["Cluster", "CommitWatch", "Expectations"], list[str]]
 
-__all__ = ["SAFETY", "CONVERGENCE", "CommitWatch", "Expectations", "check"]  # Expectations: re-exported
+__all__ = ["CONVERGENCE", "SAFETY", "CommitWatch", "Expectations", "check"]  # Expectations: re-exported
 
 
 def _md(o: Obj) -> Obj:
@@ -50,7 +50,7 @@ def _key(o: Obj) -> str:
 class CommitWatch:
     """Sees every write at commit time and records violations of per-write safety rules."""
 
-    def __init__(self, cluster: "Cluster", enabled: Iterable[str]) -> None:
+    def __init__(self, cluster: Cluster, enabled: Iterable[str]) -> None:
         self.cluster = cluster
         self.enabled = set(enabled)
         self.violations: dict[str, list[str]] = {}
@@ -164,20 +164,20 @@ def check(kind: str) -> Callable[[CheckFn], CheckFn]:
     return deco
 
 
-def _objects(c: "Cluster", key: str) -> list[Obj]:
+def _objects(c: Cluster, key: str) -> list[Obj]:
     return list(c.store.resource(key).objects.values())
 
 
 def _watched(name: str) -> CheckFn:
-    def fn(c: "Cluster", w: CommitWatch, e: Expectations) -> list[str]:
+    def fn(c: Cluster, w: CommitWatch, e: Expectations) -> list[str]:
         return w.take(name)
     fn.__name__ = name
     return fn
 
 
 for _name, _doc in (
-        ("binding_respects_taints", "no pod is bound to a node whose NoSchedule/NoExecute taints "
-                                    "(or cordon) it does not tolerate, judged at bind time"),
+        ("binding_respects_taints", ("no pod is bound to a node whose NoSchedule/NoExecute taints "
+                                     "(or cordon) it does not tolerate, judged at bind time")),
         ("binding_fits", "no binding makes a node's pods request more than its allocatable"),
         ("resource_versions_increase", "every write gets a resourceVersion above every earlier one"),
         ("bound_pod_stays", "a bound pod's nodeName never changes"),
@@ -187,14 +187,14 @@ for _name, _doc in (
 
 
 @check("safety")
-def no_controller_crashes(c: "Cluster", w: CommitWatch, e: Expectations) -> list[str]:
+def no_controller_crashes(c: Cluster, w: CommitWatch, e: Expectations) -> list[str]:
     """No reconcile raised anything but an API error (a crash retried forever is a bug)."""
     out, w.crashes[:] = list(w.crashes), []
     return out
 
 
 @check("safety")
-def statefulset_ordinals_unique(c: "Cluster", w: CommitWatch, e: Expectations) -> list[str]:
+def statefulset_ordinals_unique(c: Cluster, w: CommitWatch, e: Expectations) -> list[str]:
     """No two live pods of one StatefulSet share an ordinal (name suffix and pod-index label agree)."""
     seen: dict[tuple[str, int], str] = {}
     out = []
@@ -218,7 +218,7 @@ def statefulset_ordinals_unique(c: "Cluster", w: CommitWatch, e: Expectations) -
 
 
 @check("safety")
-def no_lost_objects(c: "Cluster", w: CommitWatch, e: Expectations) -> list[str]:
+def no_lost_objects(c: Cluster, w: CommitWatch, e: Expectations) -> list[str]:
     """Everything the user created and did not delete still exists, with the same uid."""
     out = []
     for (api_version, kind, ns, name), uid in e.present.items():
@@ -234,7 +234,7 @@ def no_lost_objects(c: "Cluster", w: CommitWatch, e: Expectations) -> list[str]:
 # --- convergence ----------------------------------------------------------------------------------
 
 
-def _pods_by_owner(c: "Cluster") -> dict[str, list[Obj]]:
+def _pods_by_owner(c: Cluster) -> dict[str, list[Obj]]:
     out: dict[str, list[Obj]] = {}
     for p in _objects(c, "pods"):
         ref = oracles.controller_of(p)
@@ -244,7 +244,7 @@ def _pods_by_owner(c: "Cluster") -> dict[str, list[Obj]]:
 
 
 @check("convergence")
-def replicasets_own_replicas(c: "Cluster", w: CommitWatch, e: Expectations) -> list[str]:
+def replicasets_own_replicas(c: Cluster, w: CommitWatch, e: Expectations) -> list[str]:
     """A ReplicaSet owns exactly ``spec.replicas`` live pods, and its status says so."""
     by_owner = _pods_by_owner(c)
     out = []
@@ -261,7 +261,7 @@ def replicasets_own_replicas(c: "Cluster", w: CommitWatch, e: Expectations) -> l
     return out
 
 
-def _nodes(c: "Cluster") -> dict[str, Obj]:
+def _nodes(c: Cluster) -> dict[str, Obj]:
     return {_md(n)["name"]: n for n in _objects(c, "nodes")}
 
 
@@ -272,7 +272,7 @@ def _stuck(pods: Iterable[Obj], nodes: dict[str, Obj]) -> bool:
 
 
 @check("convergence")
-def deployments_complete(c: "Cluster", w: CommitWatch, e: Expectations) -> list[str]:
+def deployments_complete(c: Cluster, w: CommitWatch, e: Expectations) -> list[str]:
     """A Deployment's newest ReplicaSet holds all its replicas and older ones none — unless
     some of its pods cannot run (unschedulable, or on a node that is gone or down: then the
     rollout legitimately waits)."""
@@ -318,7 +318,7 @@ def deployments_complete(c: "Cluster", w: CommitWatch, e: Expectations) -> list[
 
 
 @check("convergence")
-def statefulsets_complete(c: "Cluster", w: CommitWatch, e: Expectations) -> list[str]:
+def statefulsets_complete(c: Cluster, w: CommitWatch, e: Expectations) -> list[str]:
     """A StatefulSet runs ordinals 0..replicas-1, each with its claims — unless a pod of it
     cannot run (unschedulable, or on a node that is gone or down: ordered start then
     legitimately waits) or is still terminating (an ordinal is replaced only once its old pod
@@ -348,7 +348,7 @@ def statefulsets_complete(c: "Cluster", w: CommitWatch, e: Expectations) -> list
 
 
 @check("convergence")
-def daemonsets_one_per_node(c: "Cluster", w: CommitWatch, e: Expectations) -> list[str]:
+def daemonsets_one_per_node(c: Cluster, w: CommitWatch, e: Expectations) -> list[str]:
     """A DaemonSet has exactly one live pod on every node that should run it (selector,
     affinity, NoSchedule/NoExecute taints tolerated), at most one where only NoSchedule
     taints came later, and none elsewhere."""
@@ -376,36 +376,41 @@ def daemonsets_one_per_node(c: "Cluster", w: CommitWatch, e: Expectations) -> li
             if n not in allowed:
                 out.append(f"DaemonSet {_key(ds)} has {n} live pods for node {name}, "
                            f"want {' or '.join(map(str, allowed))}")
-        for name, n in count.items():
-            out.append(f"DaemonSet {_key(ds)} has {n} live pods for missing node {name}")
+        for missing, n in count.items():
+            out.append(f"DaemonSet {_key(ds)} has {n} live pods for missing node {missing}")
     return out
 
 
 @check("convergence")
-def hpa_within_bounds(c: "Cluster", w: CommitWatch, e: Expectations) -> list[str]:
+def hpa_within_bounds(c: Cluster, w: CommitWatch, e: Expectations) -> list[str]:
     """An HPA keeps its target's replicas within [minReplicas, maxReplicas] (a target
-    scaled to 0 turns autoscaling off, as upstream)."""
+    scaled to 0 turns autoscaling off, as upstream), and so is the desiredReplicas it
+    computed from metrics."""
     out = []
     for h in _objects(c, "horizontalpodautoscalers.autoscaling"):
         spec = h.get("spec") or {}
         ref = spec.get("scaleTargetRef") or {}
         if ref.get("kind") != "Deployment":
             continue
-        d = c.store.resource("deployments.apps").objects.get((_md(h)["namespace"], ref.get("name")))
+        d = c.store.resource("deployments.apps").objects.get((_md(h)["namespace"], str(ref.get("name"))))
         if d is None or _md(d).get("deletionTimestamp"):
             continue
         n = (d.get("spec") or {}).get("replicas", 1)
         lo, hi = spec.get("minReplicas", 1), spec["maxReplicas"]
         if n != 0 and not lo <= n <= hi:
             out.append(f"HPA {_key(h)}: Deployment {ref.get('name')} has {n} replicas, outside [{lo}, {hi}]")
-        desired = (h.get("status") or {}).get("desiredReplicas")
-        if n != 0 and desired is not None and not lo <= desired <= hi:
+        st = h.get("status") or {}
+        desired = st.get("desiredReplicas")
+        # with no metrics upstream keeps the last desiredReplicas (setCurrentReplicasAndMetricsInStatus)
+        active = any(cd.get("type") == "ScalingActive" and cd.get("status") == "True"
+                     for cd in st.get("conditions") or ())
+        if n != 0 and active and desired is not None and not lo <= desired <= hi:
             out.append(f"HPA {_key(h)}: status.desiredReplicas {desired} outside [{lo}, {hi}]")
     return out
 
 
 @check("convergence")
-def claims_bound(c: "Cluster", w: CommitWatch, e: Expectations) -> list[str]:
+def claims_bound(c: Cluster, w: CommitWatch, e: Expectations) -> list[str]:
     """Every claim a scheduled pod uses is Bound to a volume that points back at it."""
     out = []
     pvcs = c.store.resource("persistentvolumeclaims").objects
@@ -425,7 +430,7 @@ def claims_bound(c: "Cluster", w: CommitWatch, e: Expectations) -> list[str]:
                 out.append(f"claim {_key(pvc)} of scheduled pod {_key(p)} is "
                            f"{(pvc.get('status') or {}).get('phase')}")
                 continue
-            pv = pvs.get(("", (pvc.get("spec") or {}).get("volumeName")))
+            pv = pvs.get(("", str((pvc.get("spec") or {}).get("volumeName"))))
             ref = ((pv or {}).get("spec") or {}).get("claimRef") or {}
             if pv is None or ref.get("uid") != _md(pvc).get("uid"):
                 out.append(f"claim {_key(pvc)} is Bound to {(pvc.get('spec') or {}).get('volumeName')}, "
@@ -439,7 +444,7 @@ def _ready(pod: Obj) -> bool:
 
 
 @check("convergence")
-def dns_matches_services(c: "Cluster", w: CommitWatch, e: Expectations) -> list[str]:
+def dns_matches_services(c: Cluster, w: CommitWatch, e: Expectations) -> list[str]:
     """Cluster DNS answers every Service: its clusterIP, or for a headless one the IPs of its
     ready selected pods (and ``<hostname>.<service>`` for each); deleted Services are NXDOMAIN."""
     out = []
@@ -471,14 +476,14 @@ def dns_matches_services(c: "Cluster", w: CommitWatch, e: Expectations) -> list[
             out.append(f"DNS {fqdn} answers {got}, want {want}")
     for (api_version, kind, ns, name) in e.deleted:
         if kind == "Service" and (ns, name) not in c.store.resource("services").objects:
-            ans = c.dns_index.resolve(f"{name}.{ns}.svc.{domain}", "A")
-            if ans.answer:
-                out.append(f"DNS still answers deleted Service {ns}/{name}: {[r.data for r in ans.answer]}")
+            gone = c.dns_index.resolve(f"{name}.{ns}.svc.{domain}", "A")
+            if gone.answer:
+                out.append(f"DNS still answers deleted Service {ns}/{name}: {[r.data for r in gone.answer]}")
     return out
 
 
 @check("convergence")
-def deleted_objects_gone(c: "Cluster", w: CommitWatch, e: Expectations) -> list[str]:
+def deleted_objects_gone(c: Cluster, w: CommitWatch, e: Expectations) -> list[str]:
     """What the user deleted is gone (no stuck finalizers), and so is everything it owned:
     no object that is not already being deleted has an ownerReference to a missing owner."""
     out = []
@@ -502,7 +507,7 @@ def deleted_objects_gone(c: "Cluster", w: CommitWatch, e: Expectations) -> list[
 
 
 @check("convergence")
-def no_pods_on_missing_nodes(c: "Cluster", w: CommitWatch, e: Expectations) -> list[str]:
+def no_pods_on_missing_nodes(c: Cluster, w: CommitWatch, e: Expectations) -> list[str]:
     """No pod stays bound to a node that no longer exists (pod garbage collection)."""
     nodes = c.store.resource("nodes").objects
     return [f"pod {_key(p)} is still bound to missing node {p['spec']['nodeName']}"

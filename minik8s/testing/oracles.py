@@ -16,9 +16,21 @@ from minik8s.api import quantity, selectors
 
 Obj = dict[str, Any]
 
-__all__ = ["DAEMON_TOLERATIONS", "Expectations", "allocatable", "controller_of", "daemon_target",
-           "cannot_run", "live", "node_healthy", "node_selected", "pod_requests", "tolerated",
-           "unbound", "untolerated"]
+__all__ = [
+    "DAEMON_TOLERATIONS",
+    "Expectations",
+    "allocatable",
+    "cannot_run",
+    "controller_of",
+    "daemon_target",
+    "live",
+    "node_healthy",
+    "node_selected",
+    "pod_requests",
+    "tolerated",
+    "unbound",
+    "untolerated",
+]
 
 #: tolerations the DaemonSet controller adds to every daemon pod (AddOrUpdateDaemonPodTolerations)
 DAEMON_TOLERATIONS: tuple[Obj, ...] = tuple(

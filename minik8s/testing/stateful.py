@@ -15,7 +15,7 @@ from ``minik8s.testing.invariants`` and are switched by name::
         def setup_cluster(self):                 # install your controller, CRDs...
             self.call("create", MY_CRD)
 
-        @convergence
+        @convergence_check
         def my_operator_caught_up(self):          # checked after every settle
             assert ...
 
@@ -48,14 +48,22 @@ from hypothesis import strategies as st
 from hypothesis.control import current_build_context
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from minik8s.aio.clock import VirtualClock
 from minik8s.cluster import Cluster
 from minik8s.config import ClusterConfig, NodeConfig
 from minik8s.testing import invariants, oracles, strategies
 
 Obj = dict[str, Any]
 
-__all__ = ["ClusterMachine", "convergence", "summary", "NODE_LABELS", "TAINTS", "IMAGES",
-           "pod_spec_strategy"]
+__all__ = [
+    "IMAGES",
+    "NODE_LABELS",
+    "TAINTS",
+    "ClusterMachine",
+    "convergence_check",
+    "pod_spec_strategy",
+    "summary",
+]
 
 #: labels rules put on nodes, and that pod templates select (nodeSelector, node affinity)
 NODE_LABELS: dict[str, tuple[str, ...]] = {"disk": ("ssd", "hdd"), "tier": ("frontend",)}
@@ -74,8 +82,9 @@ MANAGER = "user"
 _CONVERGENCE_MARK = "_minik8s_convergence"
 
 
-def convergence(fn: Callable[[Any], None]) -> Callable[[Any], None]:
-    """Mark a ``ClusterMachine`` method as a convergence check, run after every ``settle``."""
+def convergence_check(fn: Callable[[Any], None]) -> Callable[[Any], None]:
+    """Mark a ``ClusterMachine`` method as a convergence check, run after every ``settle``
+    (it raises ``AssertionError`` when the converged cluster is wrong)."""
     setattr(fn, _CONVERGENCE_MARK, True)
     return fn
 
@@ -138,9 +147,14 @@ def _named(kind: Callable[..., st.SearchStrategy[Obj]], names: tuple[str, ...], 
     return st.one_of([kind(name=n, spec=_POD_SPEC, extra_labels=_EXTRA_LABELS, **kw) for n in names])
 
 
+def _elapsed(cluster: Cluster) -> float:
+    """Virtual seconds since the cluster's clock started."""
+    return cluster.clock.now() - VirtualClock().now()
+
+
 def summary(cluster: Cluster) -> str:
     """What a replay must reproduce: the virtual time, and every pod with its node and phase."""
-    lines = [f"time {cluster.clock.now() - 1767225600.0:g}s"]
+    lines = [f"time {_elapsed(cluster):g}s"]
     for (ns, name), p in sorted(cluster.store.resource("pods").objects.items()):
         if ns in ("kube-system",):
             continue
@@ -150,12 +164,20 @@ def summary(cluster: Cluster) -> str:
     return "\n".join(lines)
 
 
+def _final_run() -> bool:
+    """hypothesis is replaying the (shrunk) failing example it will report."""
+    try:
+        return bool(current_build_context().is_final)
+    except Exception:  # noqa: BLE001 - outside a hypothesis run (a machine driven by hand)
+        return False
+
+
 def _py(value: Any) -> str:
     return pprint.pformat(value, width=92, sort_dicts=False)
 
 
 def _yaml(obj: Obj) -> str:
-    return yaml.safe_dump(obj, sort_keys=False).rstrip()
+    return str(yaml.safe_dump(obj, sort_keys=False)).rstrip()
 
 
 @dataclasses.dataclass
@@ -205,12 +227,19 @@ class ClusterMachine(RuleBasedStateMachine):
         self._failure: BaseException | None = None
         #: (kind, name) → the object as first applied (selectors and other immutable parts)
         self.workloads: dict[tuple[str, str], Obj] = {}
+        #: (kind, name) → the manifest the user applied last (what a user's invariant may expect)
+        self.applied: dict[tuple[str, str], Obj] = {}
 
     # -- plumbing users may call ------------------------------------------------------------------
     @property
     def c(self) -> Cluster:
         assert self.cluster is not None, "the cluster starts in the start_cluster initialize rule"
         return self.cluster
+
+    @property
+    def _watch(self) -> invariants.CommitWatch:
+        assert self.watch is not None
+        return self.watch
 
     def run(self, coro: Any) -> Any:
         """Run a coroutine on this machine's own event loop."""
@@ -241,12 +270,12 @@ class ClusterMachine(RuleBasedStateMachine):
         before = {k: v["reconciles"] for k, v in self.c.manager.stats().items()}
         try:
             self.run(asyncio.wait_for(coro, 30))
-        except (asyncio.TimeoutError, RuntimeError) as e:
+        except (TimeoutError, RuntimeError) as e:
             busy = sorted(((v["reconciles"] - before.get(k, 0), k) for k, v in self.c.manager.stats().items()),
                           reverse=True)[:5]
             self._failure = AssertionError(
                 f"the cluster did not settle ({type(e).__name__}): controllers keep working at "
-                f"t={self.c.clock.now() - 1767225600.0:g}s; busiest: "
+                f"t={_elapsed(self.c):g}s; busiest: "
                 + ", ".join(f"{k} ({n} reconciles)" for n, k in busy if n))
             raise self._failure from e
 
@@ -347,8 +376,7 @@ class ClusterMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         failure = self._failure or sys.exc_info()[1]
         try:
-            if isinstance(failure, Exception) and self.cluster is not None and \
-                    current_build_context().is_final:
+            if isinstance(failure, Exception) and self.cluster is not None and _final_run():
                 note(self.report(failure))
         finally:
             if self.watch is not None:
@@ -375,7 +403,7 @@ class ClusterMachine(RuleBasedStateMachine):
             return
         problems = []
         for name in sorted(self.safety):
-            problems += [f"[{name}] {p}" for p in invariants.SAFETY[name](self.c, self.watch, self.expected)]
+            problems += [f"[{name}] {p}" for p in invariants.SAFETY[name](self.c, self._watch, self.expected)]
         if problems:
             self._failure = AssertionError("safety invariants violated:\n" + "\n".join(problems))
             raise self._failure
@@ -388,7 +416,7 @@ class ClusterMachine(RuleBasedStateMachine):
         problems = []
         for name in sorted(self.convergence):
             problems += [f"[{name}] {p}" for p in
-                         invariants.CONVERGENCE[name](self.c, self.watch, self.expected)]
+                         invariants.CONVERGENCE[name](self.c, self._watch, self.expected)]
         for attr in sorted(dir(type(self))):
             fn = getattr(type(self), attr, None)
             if callable(fn) and getattr(fn, _CONVERGENCE_MARK, False):
@@ -411,14 +439,15 @@ class ClusterMachine(RuleBasedStateMachine):
     def _apply(self, obj: Obj, *extra: Obj) -> None:
         for o in (*extra, obj):
             docs = _yaml(o)
-            self.call("apply", o, manager=MANAGER, force=True, kubectl=[
+            self.call("apply", o, manager=MANAGER, force=True, kubectl=[(
                 f"kubectl apply --server-side --force-conflicts --field-manager={MANAGER} -f - <<'EOF'\n"
-                f"{docs}\nEOF"])
+                f"{docs}\nEOF")])
             self.expected.created(self.c.store.resource(self.c.client.resource(
                 o["apiVersion"], o["kind"]).key).objects[(o["metadata"].get("namespace", ""),
                                                           o["metadata"]["name"])])
-        self.workloads[(obj["kind"], obj["metadata"]["name"])] = self.workloads.get(
-            (obj["kind"], obj["metadata"]["name"]), obj)
+        key = (obj["kind"], obj["metadata"]["name"])
+        self.workloads[key] = self.workloads.get(key, obj)
+        self.applied[key] = obj
         self.after_action()
 
     def _keep_immutable(self, obj: Obj, *fields: str) -> Obj:
@@ -508,6 +537,7 @@ class ClusterMachine(RuleBasedStateMachine):
         api = "autoscaling/v2" if kind == "HorizontalPodAutoscaler" else "apps/v1"
         self.call("delete", api, kind, name, self.namespace, kubectl=[f"kubectl delete {kind.lower()} {name}"])
         del self.workloads[(kind, name)]
+        self.applied.pop((kind, name), None)
         self.expected.removed(api, kind, self.namespace, name)
         self.after_action()
 

@@ -42,14 +42,39 @@ from minik8s.config import NodeConfig
 Obj = dict[str, Any]
 
 __all__ = [
-    "ZONE_LABEL", "REGION_LABEL", "HOSTNAME_LABEL", "TAINT_EFFECTS", "IMAGES",
-    "dns_labels", "dns_subdomains", "label_keys", "label_values", "labels",
-    "label_selectors", "selector_strings", "selector_to_string",
-    "cpu_quantities", "memory_quantities",
-    "taints", "tolerations", "nodes", "node_configs",
-    "resource_requirements", "containers", "node_affinities", "pod_affinities", "pod_specs",
-    "pod_templates", "pods", "deployments", "statefulsets", "headless_services", "daemonsets",
-    "hpas", "workload_sets", "st",
+    "HOSTNAME_LABEL",
+    "IMAGES",
+    "REGION_LABEL",
+    "TAINT_EFFECTS",
+    "ZONE_LABEL",
+    "containers",
+    "cpu_quantities",
+    "daemonsets",
+    "deployments",
+    "dns_labels",
+    "dns_subdomains",
+    "headless_services",
+    "hpas",
+    "label_keys",
+    "label_selectors",
+    "label_values",
+    "labels",
+    "memory_quantities",
+    "node_affinities",
+    "node_configs",
+    "nodes",
+    "pod_affinities",
+    "pod_specs",
+    "pod_templates",
+    "pods",
+    "resource_requirements",
+    "selector_strings",
+    "selector_to_string",
+    "st",
+    "statefulsets",
+    "taints",
+    "tolerations",
+    "workload_sets",
 ]
 
 ZONE_LABEL = "topology.kubernetes.io/zone"
@@ -76,6 +101,18 @@ def _cached(fn: F) -> F:
             return fn(*args, **kwargs)
     return wrapper  # type: ignore[return-value]
 _ALNUM = string.ascii_letters + string.digits
+
+
+#: default draws of numeric arguments (module-level: a strategy is a value, built once)
+_SECONDS, _REPLICAS, _STS_REPLICAS, _MIN_REPLICAS = (st.integers(0, 600), st.integers(0, 4),
+                                                     st.integers(0, 3), st.integers(1, 3))
+_CPUS, _MEMORY_GI, _PODS = st.integers(1, 16), st.integers(1, 64), st.integers(10, 110)
+_CONFIG_CPUS, _CONFIG_MEMORY_GI = st.integers(2, 16), st.integers(2, 64)
+
+
+def _maybe(draw: st.DrawFn, flag: bool | None) -> bool:
+    """``flag``, or a drawn boolean when it is None ("draw whether to use it")."""
+    return bool(draw(st.booleans())) if flag is None else flag
 
 
 @_cached
@@ -303,7 +340,7 @@ def taints(draw: st.DrawFn, effects: Sequence[str] = TAINT_EFFECTS,
 
 @st.composite
 def tolerations(draw: st.DrawFn, tolerating: Sequence[Mapping[str, Any]] = (),
-                max_extra: int = 1, seconds: st.SearchStrategy[int] = st.integers(0, 600)) -> list[Obj]:
+                max_extra: int = 1, seconds: st.SearchStrategy[int] = _SECONDS) -> list[Obj]:
     """Tolerations that tolerate every taint in ``tolerating`` (by ``Exists`` on the key, or
     ``Equal`` with its value; with its effect or any; a NoExecute one maybe only for
     ``seconds``), plus up to ``max_extra`` unrelated ones."""
@@ -338,9 +375,9 @@ def nodes(draw: st.DrawFn, name: str | st.SearchStrategy[str] | None = None,
           zones: Sequence[str] = ("zone-a", "zone-b", "zone-c"), region: str = "region-1",
           max_taints: int = 2, extra_labels: st.SearchStrategy[dict[str, str]] | None = None,
           node_taints: st.SearchStrategy[list[Obj]] | None = None,
-          cpu: st.SearchStrategy[int] = st.integers(1, 16),
-          memory_gi: st.SearchStrategy[int] = st.integers(1, 64),
-          pods: st.SearchStrategy[int] = st.integers(10, 110)) -> Obj:
+          cpu: st.SearchStrategy[int] = _CPUS,
+          memory_gi: st.SearchStrategy[int] = _MEMORY_GI,
+          pods: st.SearchStrategy[int] = _PODS) -> Obj:
     """Node objects: hostname, zone and region labels plus a few others (``extra_labels``),
     taints (``node_taints``, default up to ``max_taints`` drawn ones), and
     ``status.capacity``/``allocatable`` (cpu, memory, pods), ready to ``create``."""
@@ -360,8 +397,8 @@ def nodes(draw: st.DrawFn, name: str | st.SearchStrategy[str] | None = None,
 @st.composite
 def node_configs(draw: st.DrawFn, name: str | st.SearchStrategy[str] | None = None,
                  zones: Sequence[str] = ("zone-a", "zone-b", "zone-c"), max_taints: int = 1,
-                 cpu: st.SearchStrategy[int] = st.integers(2, 16),
-                 memory_gi: st.SearchStrategy[int] = st.integers(2, 64)) -> NodeConfig:
+                 cpu: st.SearchStrategy[int] = _CONFIG_CPUS,
+                 memory_gi: st.SearchStrategy[int] = _CONFIG_MEMORY_GI) -> NodeConfig:
     """``NodeConfig`` topology entries for ``ClusterConfig(nodes=[...])`` (worker role)."""
     node = draw(nodes(name=name, zones=zones, max_taints=max_taints, cpu=cpu, memory_gi=memory_gi,
                       pods=st.just(110)))
@@ -380,8 +417,8 @@ def resource_requirements(draw: st.DrawFn, max_cpu_milli: int = 1000, max_memory
                           requests: bool | None = None, limits: bool | None = None) -> Obj:
     """Container ``resources``: requests and/or limits with every limit ≥ its request."""
     out: Obj = {}
-    want_req = draw(st.booleans()) if requests is None else requests
-    want_lim = draw(st.booleans()) if limits is None else limits
+    want_req = _maybe(draw, requests)
+    want_lim = _maybe(draw, limits)
     if want_req:
         out["requests"] = {"cpu": draw(cpu_quantities(1, max_cpu_milli)),
                            "memory": draw(memory_quantities(2**20, max_memory))}
@@ -404,7 +441,7 @@ def containers(draw: st.DrawFn, name: str | None = None,
     res = draw(resources if resources is not None else resource_requirements())
     if res:
         c["resources"] = res
-    if draw(st.booleans()) if ports is None else ports:
+    if _maybe(draw, ports):
         c["ports"] = [{"containerPort": draw(st.integers(1, 65535))}]
     return c
 
@@ -448,7 +485,7 @@ def pod_affinities(draw: st.DrawFn, target: Mapping[str, str] | None = None,
     """``affinity.podAffinity`` or ``podAntiAffinity`` (``anti``) with one term selecting pods
     labelled ``target`` (when given) over hostname or zone; required or preferred (weight)."""
     term = draw(_pod_affinity_term(target))
-    is_anti = draw(st.booleans()) if anti is None else anti
+    is_anti = _maybe(draw, anti)
     key = "podAntiAffinity" if is_anti else "podAffinity"
     if required if required is not None else draw(st.booleans()):
         return {key: {"requiredDuringSchedulingIgnoredDuringExecution": [term]}}
@@ -465,7 +502,7 @@ def pod_specs(draw: st.DrawFn, max_containers: int = 2,
               pod_affinity: bool | None = None, own_labels: Mapping[str, str] | None = None,
               images: Sequence[str] = IMAGES, container_names: Sequence[str] | None = None,
               ports: bool | None = None,
-              toleration_seconds: st.SearchStrategy[int] = st.integers(0, 600)) -> Obj:
+              toleration_seconds: st.SearchStrategy[int] = _SECONDS) -> Obj:
     """Pod specs: 1..``max_containers`` containers (unique names, drawn or the first of
     ``container_names``) with requests/limits and maybe a port (``ports``),
     and optionally a ``nodeSelector`` and required node affinity that a node labelled
@@ -481,16 +518,17 @@ def pod_specs(draw: st.DrawFn, max_containers: int = 2,
         draw(st.lists(dns_labels(max_size=12), min_size=n, max_size=n, unique=True))
     spec: Obj = {"containers": [draw(containers(name=cn, resources=resources, images=tuple(images),
                                                 ports=ports)) for cn in cnames]}
-    pool = node_labels if node_labels is not None else draw(labels(min_size=1, max_size=2))
-    if pool and (draw(st.booleans()) if node_selector is None else node_selector):
+    pool: Mapping[str, str] = node_labels if node_labels is not None else \
+        draw(labels(min_size=1, max_size=2))
+    if pool and (_maybe(draw, node_selector)):
         chosen = draw(st.lists(st.sampled_from(sorted(pool.items())), min_size=1, unique=True))
         spec["nodeSelector"] = dict(chosen)
     affinity: Obj = {}
-    if draw(st.booleans()) if node_affinity is None else node_affinity:
+    if _maybe(draw, node_affinity):
         na = draw(node_affinities(matching=pool if node_labels is not None else None))
         if na:
             affinity["nodeAffinity"] = na
-    if draw(st.booleans()) if pod_affinity is None else pod_affinity:
+    if _maybe(draw, pod_affinity):
         affinity.update(draw(pod_affinities(target=own_labels)))
     if affinity:
         spec["affinity"] = affinity
@@ -547,7 +585,7 @@ def _workload(draw: st.DrawFn, kind: str, name: str | None, namespace: str,
 
 
 def deployments(name: str | None = None, namespace: str = "default",
-                replicas: st.SearchStrategy[int] = st.integers(0, 4),
+                replicas: st.SearchStrategy[int] = _REPLICAS,
                 spec: st.SearchStrategy[Obj] | None = None,
                 extra_labels: st.SearchStrategy[dict[str, str]] | None = None
                 ) -> st.SearchStrategy[Obj]:
@@ -568,7 +606,7 @@ def headless_services(name: str, selector: Mapping[str, str], namespace: str = "
 
 @st.composite
 def statefulsets(draw: st.DrawFn, name: str | None = None, namespace: str = "default",
-                 replicas: st.SearchStrategy[int] = st.integers(0, 3),
+                 replicas: st.SearchStrategy[int] = _STS_REPLICAS,
                  spec: st.SearchStrategy[Obj] | None = None,
                  volume_claims: bool | None = None,
                  extra_labels: st.SearchStrategy[dict[str, str]] | None = None) -> Obj:
@@ -577,7 +615,7 @@ def statefulsets(draw: st.DrawFn, name: str | None = None, namespace: str = "def
     ``volumeClaimTemplates`` entry."""
     sts = draw(_workload("StatefulSet", name, namespace, replicas, spec, extra_labels))
     sts["spec"]["serviceName"] = sts["metadata"]["name"]
-    if draw(st.booleans()) if volume_claims is None else volume_claims:
+    if _maybe(draw, volume_claims):
         sts["spec"]["volumeClaimTemplates"] = [{
             "metadata": {"name": "data"},
             "spec": {"accessModes": ["ReadWriteOnce"],
@@ -595,8 +633,8 @@ def daemonsets(name: str | None = None, namespace: str = "default",
 
 @st.composite
 def hpas(draw: st.DrawFn, target: Mapping[str, Any] | str,
-         min_replicas: st.SearchStrategy[int] = st.integers(1, 3),
-         max_extra: st.SearchStrategy[int] = st.integers(0, 4)) -> Obj:
+         min_replicas: st.SearchStrategy[int] = _MIN_REPLICAS,
+         max_extra: st.SearchStrategy[int] = _REPLICAS) -> Obj:
     """autoscaling/v2 HPAs scaling the Deployment ``target`` (an object or a name) on CPU
     utilization, with ``1 ≤ minReplicas ≤ maxReplicas``. The target's containers need cpu
     requests for utilization to be computable."""

@@ -25,7 +25,7 @@ filterwarnings =
 
 
 def blocks() -> list[str]:
-    return re.findall(r"^```python\n(.*?)^```", GUIDE.read_text(), re.M | re.S)
+    return re.findall(r"^```python\n(.*?)^```", GUIDE.read_text(), re.MULTILINE | re.DOTALL)
 
 
 def test_the_guide_has_examples_in_every_section() -> None:
@@ -49,7 +49,7 @@ def test_every_python_example_in_the_guide_passes(tmp_path: pathlib.Path) -> Non
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     out = subprocess.run([sys.executable, "-m", "pytest", str(tmp_path), "-q", "-p", "no:cacheprovider",
                           f"--junitxml={report}", "--rootdir", str(tmp_path)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
+                         cwd=ROOT, check=False, capture_output=True, text=True, timeout=600, env=env)
     assert out.returncode == 0, out.stdout[-6000:] + out.stderr[-3000:]
     passed: dict[str, int] = {}
     for case in ET.parse(report).getroot().iter("testcase"):
