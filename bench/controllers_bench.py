@@ -29,9 +29,12 @@ def deployment(name: str, replicas: int, cpu: str = "1m") -> dict[str, Any]:
                          "name": "c", "image": "nginx:1.27", "resources": {"requests": {"cpu": cpu}}}]}}}}
 
 
-def big_cluster(workers: int) -> ClusterConfig:
+def big_cluster(workers: int, pods_per_node: int = 110) -> ClusterConfig:
+    """Workers with room for ``pods_per_node`` pods each (at most 250: a node's pod CIDR is a /24,
+    as kube-controller-manager's --node-cidr-mask-size gives, so more could not get addresses)."""
     nodes = [NodeConfig("minik8s-control-plane", role="control-plane")]
-    nodes += [NodeConfig(f"worker-{i}", capacity={"pods": "1000", "cpu": "1000"}) for i in range(workers)]
+    nodes += [NodeConfig(f"worker-{i}", capacity={"pods": str(pods_per_node), "cpu": "1000"})
+              for i in range(workers)]
     cfg = ClusterConfig(nodes=nodes)
     cfg.components = {"kubelet": {"events": False}}
     return cfg
@@ -43,7 +46,7 @@ async def running(c: Cluster) -> int:
 
 
 async def one_big_deployment(n: int) -> dict[str, Any]:
-    async with Cluster(big_cluster(10), clock="virtual", serve=False) as c:
+    async with Cluster(big_cluster(10, pods_per_node=250), clock="virtual", serve=False) as c:
         gc.collect()
         t = time.perf_counter()
         c.client.create(deployment("web", n))
@@ -51,12 +54,12 @@ async def one_big_deployment(n: int) -> dict[str, Any]:
         wall = time.perf_counter() - t
         ok = await running(c)
         return {"bench": f"Deployment of {n} replicas → all Running", "wall_s": round(wall, 3),
-                "running": ok, "target_s": 2.0 if n == 1000 else None,
-                "reconciles": {k: v["reconciles"] for k, v in c.manager.stats().items() if v["reconciles"]}}
+                "running": ok, "target_s": 2.0 if n == 1000 else None, "controllers": _busy(c)}
 
 
 async def many_deployments(n: int, replicas: int) -> dict[str, Any]:
-    async with Cluster(big_cluster(20), clock="virtual", serve=False) as c:
+    # 100 nodes of the default 110 pods: room for 11,000
+    async with Cluster(big_cluster(max(1, n * replicas // 100)), clock="virtual", serve=False) as c:
         gc.collect()
         t = time.perf_counter()
         for i in range(n):
@@ -64,7 +67,8 @@ async def many_deployments(n: int, replicas: int) -> dict[str, Any]:
         await c.settle(timeout=1200)
         wall = time.perf_counter() - t
         return {"bench": f"{n} Deployments × {replicas} replicas → all Running", "wall_s": round(wall, 3),
-                "running": await running(c), "target_s": 10.0 if n * replicas == 10_000 else None}
+                "running": await running(c), "target_s": 10.0 if n * replicas == 10_000 else None,
+                "controllers": _busy(c)}
 
 
 async def hpa_hour() -> dict[str, Any]:
@@ -76,12 +80,55 @@ async def hpa_hour() -> dict[str, Any]:
                                   "minReplicas": 1, "maxReplicas": 10, "metrics": [{"type": "Resource", "resource": {
                                       "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 50}}}]}})
         await c.advance(60)
+        rev = c.store.revision
         t = time.perf_counter()
         await c.advance(3600)
         wall = time.perf_counter() - t
         hpa = c.manager.stats()["horizontal-pod-autoscaler"]["reconciles"]
         return {"bench": "one hour of HPA behaviour (virtual clock, 3 nodes)", "wall_s": round(wall, 3),
-                "hpa_syncs": hpa, "target_s": 0.05}
+                "hpa_syncs": hpa, "writes": c.store.revision - rev, "target_s": 0.05}
+
+
+def _busy(c: Cluster) -> dict[str, dict[str, float]]:
+    """Per controller: reconciles and the wall time inside them (their writes included)."""
+    return {k: {"reconciles": v["reconciles"], "busy_s": round(v["busy_s"], 4)}
+            for k, v in c.manager.stats().items() if v["reconciles"]}
+
+
+def section(quick: bool) -> Any:
+    """The figures as a ``bench.report`` section (``python -m bench.run`` embeds it), measured in
+    a fresh process so earlier benchmarks' heaps do not weigh on it."""
+    import subprocess
+    import sys
+
+    from bench import procs, report
+
+    cmd = [sys.executable, "-m", "bench.controllers_bench"] + (["--quick"] if quick else [])
+    p = subprocess.run(cmd, capture_output=True, text=True, cwd=procs.ROOT, env=procs._env(),
+                       timeout=1200, check=True)
+    rows = [json.loads(line) for line in p.stdout.splitlines() if line.startswith("{")]
+    sec = report.Section("controllers", "Controllers under the virtual clock (component benchmark)")
+    sec.text("In process, `Cluster(clock=\"virtual\", serve=False)`: wall time from the first write "
+             "until `settle()` returns with every pod Running (the cluster's own time does not pass "
+             "while it works). Nodes have the default 110-pod room (a node's pod CIDR is a /24); "
+             "kubelet Events are off in these runs (`components: {kubelet: {events: false}}`), the "
+             "controllers' and scheduler's Events are on. "
+             f"`{' '.join(['python -m bench.controllers_bench'] + cmd[3:])}`.")
+    for r in rows:
+        target = r.get("target_s")
+        ok = None if target is None else r["wall_s"] <= target
+        sec.check(r["bench"], report.ms(r["wall_s"]), "—" if target is None else f"≤ {report.ms(target)}",
+                  ok, "", "KWOK CI: 10k pods Running ≤ 60 s" if "Deployments" in r["bench"] else "")
+    for r in rows:
+        if r.get("controllers"):
+            busy = sorted(r["controllers"].items(), key=lambda kv: -kv[1]["busy_s"])
+            sec.text(f"Reconcile throughput in *{r['bench']}* (wall time inside each reconcile, its "
+                     "writes included):")
+            sec.table(["controller", "reconciles", "busy", "reconciles/s of busy time"], [
+                [k, f"{v['reconciles']:,}", report.ms(v["busy_s"]),
+                 f"{v['reconciles'] / v['busy_s']:,.0f}" if v["busy_s"] else "—"] for k, v in busy])
+    sec.raw = rows
+    return sec
 
 
 async def main(quick: bool) -> list[dict[str, Any]]:

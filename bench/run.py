@@ -19,10 +19,10 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench import api, procs, report, scale, startup
+from bench import api, controllers_bench, procs, report, scale, startup
 
 ORDER = ["coldstart", "inproc", "create", "kubeclient", "get", "watch", "list", "memory", "gc",
-         "dns", "scheduler"]
+         "dns", "scheduler", "controllers"]
 
 
 def _busy_cores(seconds: float = 0.5) -> float:
@@ -98,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
                                       "In-process scheduling throughput against kube-scheduler's "
                                       "scheduler_perf floors (the short run; the full one is "
                                       "`python -m bench.scheduler_bench`)."),
+        "controllers": lambda: controllers_bench.section(args.quick),
         "profile": lambda: _profile(args.quick),
     }
     t0 = time.perf_counter()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Callable, Hashable
+from time import perf_counter
 from typing import Any
 
 from minik8s.aio.clock import Clock
@@ -55,6 +56,13 @@ class Controller:
         self.queue = WorkQueue(clock, on_ready)
         self.errors = 0
         self.reconciles = 0
+        #: wall seconds spent reconciling (writes included): per-controller throughput in bench/
+        self.busy_s = 0.0
+        #: reconciles per key while a settle() watches for livelock (None: not watching)
+        self.recent: dict[Hashable, int] | None = None
+        #: a key reconciled more than ``churn_limit`` times in the watched span
+        self.churning: Hashable | None = None
+        self.churn_limit = 0
 
     def enqueue(self, key: Hashable) -> None:
         self.queue.add(key)
@@ -64,6 +72,12 @@ class Controller:
         if key is None:
             return False
         self.reconciles += 1
+        recent = self.recent
+        if recent is not None:
+            n = recent[key] = recent.get(key, 0) + 1
+            if n > self.churn_limit:
+                self.churning = key
+        started = perf_counter()
         try:
             result = self.reconcile(key)
         except TerminalError as e:
@@ -82,4 +96,5 @@ class Controller:
                     self.queue.add_rate_limited(key)
         finally:
             self.queue.done(key)
+            self.busy_s += perf_counter() - started
         return True

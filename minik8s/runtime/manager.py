@@ -20,20 +20,55 @@ log = logging.getLogger("minik8s.runtime")
 
 #: reconciles per settle round before yielding to the event loop (HTTP handlers)
 BATCH = 256
+#: reconciles of one key within one settle() before it is called a livelock: converging work
+#: reconciles a key a few times per round and needs tens of rounds (10k pods: ~20)
+CHURN_LIMIT = 2_000
+
+
+class SettleError(RuntimeError):
+    """Controllers kept working without converging (a livelock), named in the message.
+
+    A real cluster in the same state churns forever too (e.g. a pod that tolerates a
+    NoExecute taint for 0 s is scheduled onto the node, evicted at once and replaced); under
+    the virtual clock that churn takes no time, so ``settle()`` reports it instead of hanging.
+    """
 
 
 class Manager:
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
         self.controllers: list[Controller] = []
+        #: positions of controllers that may have queued keys (a queue says so when it gains
+        #: one), so a round does not ask every controller (a virtual hour has thousands of rounds)
+        self._pending: set[int] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._starters: list[Callable[[], None]] = []
 
     def add(self, name: str, reconcile: Reconcile) -> Controller:
-        c = Controller(name, reconcile, self.clock, self._wake.set)
+        index = len(self.controllers)
+        pending, wake = self._pending, self._wake
+
+        def on_ready() -> None:
+            pending.add(index)
+            wake.set()
+
+        c = Controller(name, reconcile, self.clock, on_ready)
         self.controllers.append(c)
         return c
+
+    def _ready(self) -> list[Controller]:
+        """Controllers with queued keys, in registration order (deterministic)."""
+        if not self._pending:
+            return []
+        out = []
+        for i in sorted(self._pending):
+            c = self.controllers[i]
+            if len(c.queue):
+                out.append(c)
+            else:
+                self._pending.discard(i)
+        return out
 
     def on_start(self, fn: Callable[[], None]) -> None:
         """Run ``fn`` at start, in registration order (informer handlers, initial keys)."""
@@ -58,7 +93,7 @@ class Manager:
         """Process up to ``limit`` queued keys, round-robin over controllers."""
         n = 0
         while n < limit:
-            ready = [c for c in self.controllers if len(c.queue)]
+            ready = self._ready()
             if not ready:
                 break
             for c in ready:
@@ -70,7 +105,7 @@ class Manager:
         return n
 
     def busy(self) -> bool:
-        return any(len(c.queue) for c in self.controllers)
+        return bool(self._ready())
 
     async def _run(self) -> None:
         while True:
@@ -83,15 +118,35 @@ class Manager:
     async def settle(self, max_rounds: int = 1_000_000) -> int:
         """Run until every queue is empty and no virtual timer is due now."""
         total = 0
-        for _ in range(max_rounds):
-            n = self.run_ready()
-            if isinstance(self.clock, VirtualClock):
-                n += self.clock.fire_due()
-            total += n
-            if n == 0 and not self.busy():
-                return total
-            await asyncio.sleep(0)
-        raise RuntimeError("settle: controllers did not converge")
+        before = {c.name: c.reconciles for c in self.controllers}
+        for c in self.controllers:
+            c.recent, c.churning, c.churn_limit = {}, None, CHURN_LIMIT
+        try:
+            for _ in range(max_rounds):
+                n = self.run_ready()
+                if isinstance(self.clock, VirtualClock):
+                    n += self.clock.fire_due()
+                total += n
+                if n == 0 and not self.busy():
+                    return total
+                churning = [(c.name, c.churning) for c in self.controllers if c.churning is not None]
+                if churning:
+                    raise SettleError(self._churn_report(churning, before))
+                await asyncio.sleep(0)
+            raise SettleError(f"settle: controllers did not converge in {max_rounds:,} rounds")
+        finally:
+            for c in self.controllers:
+                c.recent = None
+
+    def _churn_report(self, churning: list[tuple[str, Any]], before: dict[str, int]) -> str:
+        busiest = sorted(((c.reconciles - before.get(c.name, 0), c.name) for c in self.controllers),
+                         reverse=True)[:4]
+        where = " at one virtual instant" if isinstance(self.clock, VirtualClock) else ""
+        return (f"settle: controllers did not converge{where}: "
+                + ", ".join(f"{name} reconciled {key} over {CHURN_LIMIT:,} times"
+                            for name, key in churning)
+                + "; busiest: " + ", ".join(f"{name} {n:,}" for n, name in busiest if n)
+                + " — they keep undoing each other's work (a real cluster churns the same way)")
 
     async def advance(self, seconds: float) -> None:
         """Move virtual time forward, firing timers in order and settling between them."""
@@ -109,5 +164,6 @@ class Manager:
         await self.settle()
 
     def stats(self) -> dict[str, Any]:
-        return {c.name: {"reconciles": c.reconciles, "errors": c.errors, "queued": len(c.queue)}
+        return {c.name: {"reconciles": c.reconciles, "errors": c.errors, "queued": len(c.queue),
+                         "busy_s": c.busy_s}
                 for c in self.controllers}

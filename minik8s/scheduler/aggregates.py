@@ -97,6 +97,10 @@ class PodCounters:
         self._by_ns: dict[str, list[PodCounter]] = {}
         self._any_ns: list[PodCounter] = []
         self._by_pair: dict[tuple[str, str], list[PodCounter]] = {}
+        # every counted pod by each of its label pairs, so registering a query with an index
+        # pair scans only the pods that can match (not every pod: 1,000 Deployments would
+        # otherwise make registration quadratic)
+        self._pods_by_pair: dict[tuple[str, str], dict[str, tuple[PodInfo, NodeInfo]]] = {}
         self._tick = 0
 
     def get(self, terms: QueryTerms, topology_key: str | None, skip_terminating: bool,
@@ -125,6 +129,11 @@ class PodCounters:
         else:
             for ns in namespaces:
                 self._by_ns.setdefault(ns, []).append(c)
+        if pair is not None:
+            for p, ni in self._pods_by_pair.get(pair, {}).values():
+                if namespaces is None or p.namespace in namespaces:
+                    c.update(p, ni, 1)
+            return c
         for ni in nodes.values():
             for p in ni.pods.values():
                 if namespaces is None or p.namespace in namespaces:
@@ -154,10 +163,18 @@ class PodCounters:
         for c in chain(self._by_ns.get(pod.namespace, ()), self._any_ns):
             c.update(pod, node, sign)
         by_pair = self._by_pair
-        if by_pair:
-            for pair in (pod.labels or {}).items():
-                for c in by_pair.get(pair, ()):
-                    c.update(pod, node, sign)
+        pods_by_pair = self._pods_by_pair
+        for pair in (pod.labels or {}).items():
+            for c in by_pair.get(pair, ()):
+                c.update(pod, node, sign)
+            if sign > 0:
+                pods_by_pair.setdefault(pair, {})[pod.key] = (pod, node)
+            else:
+                held = pods_by_pair.get(pair)
+                if held is not None:
+                    held.pop(pod.key, None)
+                    if not held:
+                        del pods_by_pair[pair]
 
     def __len__(self) -> int:
         return len(self._counters)

@@ -197,6 +197,15 @@ class ClusterCache:
                    new: Mapping[str, Any] | PodInfo) -> None:
         p = PodInfo.of(new)
         if old is not None:
+            cur = self._pods.get(p.key)
+            if cur is not None and p.key not in self._assumed and _same_footprint(cur, p):
+                ni = self.nodes.get(p.node_name)
+                if ni is not None and ni.pods.get(p.key) is cur:
+                    # a status write (the kubelet's): nothing any aggregate counts has changed,
+                    # so swap the parsed pod instead of un-counting and re-counting it everywhere
+                    ni.pods[p.key] = self._pods[p.key] = p
+                    self.generation += 1
+                    return
             self._drop(PodInfo.of(old).key)
         self._drop(p.key)
         self._assumed.discard(p.key)
@@ -314,3 +323,14 @@ class ClusterCache:
     def namespaces(self) -> Iterable[str]:
         """Namespaces that have pods in the cache."""
         return self._namespaces.keys()
+
+
+#: what the node accounting and the topology aggregates read from a pod
+_FOOTPRINT = ("node_name", "namespace", "labels", "terminating", "priority", "nominated_node_name",
+              "cpu", "mem", "eph", "scalars", "nz_cpu", "nz_mem", "host_ports", "tolerations",
+              "required_affinity", "required_anti_affinity", "preferred_affinity",
+              "preferred_anti_affinity", "pvc_names")
+
+
+def _same_footprint(a: PodInfo, b: PodInfo) -> bool:
+    return all(getattr(a, f) == getattr(b, f) for f in _FOOTPRINT)

@@ -162,6 +162,13 @@ def _host_ports(spec: Mapping[str, Any]) -> tuple[tuple[str, str, int], ...]:
     return tuple(ports)
 
 
+#: id(pod dict) -> its PodInfo, oldest first (see ``PodInfo.of``)
+_PARSED: dict[int, PodInfo] = {}
+#: uid -> the latest PodInfo parsed for it (a new version with the same spec reuses the parse)
+_BY_UID: dict[str, PodInfo] = {}
+_PARSED_MAX = 4096
+
+
 class PodInfo:
     """One pod, parsed. ``key`` is the uid (or namespace/name when there is none)."""
 
@@ -198,8 +205,47 @@ class PodInfo:
 
     @classmethod
     def of(cls, pod: Mapping[str, Any] | PodInfo) -> PodInfo:
+        """Parsed once per pod object: the scheduler, its cache and every plugin ask for the
+        same committed (never mutated) dict several times per scheduling cycle."""
         if isinstance(pod, PodInfo):
             return pod
+        hit = _PARSED.get(id(pod))
+        if hit is not None and hit.pod is pod:
+            return hit
+        meta = pod.get("metadata") or _EMPTY
+        uid = meta.get("uid")
+        prev = _BY_UID.get(uid) if uid else None
+        if prev is not None and prev.pod.get("spec") == pod.get("spec") and \
+                prev.labels == (meta.get("labels") or {}):
+            self = prev._restated(pod)  # a status or metadata write: the spec parse still holds
+        else:
+            self = cls._parse(pod)
+        if len(_PARSED) >= _PARSED_MAX:
+            del _PARSED[next(iter(_PARSED))]
+        _PARSED[id(pod)] = self  # holds the pod, so its id cannot be reused while cached
+        if uid:
+            if len(_BY_UID) >= _PARSED_MAX and uid not in _BY_UID:
+                del _BY_UID[next(iter(_BY_UID))]
+            _BY_UID[uid] = self
+        return self
+
+    def _restated(self, pod: Mapping[str, Any]) -> PodInfo:
+        """This parse for a new version of the same pod whose spec and labels are unchanged."""
+        copy = PodInfo.__new__(PodInfo)
+        for slot in PodInfo.__slots__:
+            setattr(copy, slot, getattr(self, slot))
+        meta = pod.get("metadata") or _EMPTY
+        status = pod.get("status") or _EMPTY
+        copy.pod = pod  # type: ignore[assignment]
+        copy.name = str(meta.get("name") or "")
+        copy.namespace = str(meta.get("namespace") or "default")
+        copy.terminating = bool(meta.get("deletionTimestamp"))
+        copy.nominated_node_name = str(status.get("nominatedNodeName") or "")
+        copy.start_time = str(status.get("startTime") or "")
+        return copy
+
+    @classmethod
+    def _parse(cls, pod: Mapping[str, Any]) -> PodInfo:
         self = cls.__new__(cls)
         meta = pod.get("metadata") or _EMPTY
         spec = pod.get("spec") or _EMPTY

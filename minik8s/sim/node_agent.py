@@ -64,6 +64,9 @@ class NodeAgent:
         self.configured = {n.name: n for n in ctx.config.nodes}
         #: the node whose object is being written (its own update wakes nothing)
         self.writing: str | None = None
+        #: node -> (resourceVersion whose status was found current, next heartbeat): a lease
+        #: renewal between heartbeats need not rebuild and compare the whole status
+        self._status_ok: dict[str, tuple[str, float]] = {}
 
     def network_ready(self, name: str) -> bool:
         cfg = self.configured.get(name)
@@ -140,6 +143,16 @@ class NodeAgent:
 
     def _status(self, node: Obj, now: float) -> float:
         """Post conditions when they change or a heartbeat is due; when the next one is."""
+        md = node["metadata"]
+        seen = self._status_ok.get(md["name"])
+        if seen is not None and seen[0] == md.get("resourceVersion") and now + 1e-6 < seen[1]:
+            return seen[1]
+        due = self._post_status(node, now)
+        self._status_ok[md["name"]] = (str((self.nodes.get("", md["name"]) or md)
+                                           ["metadata"].get("resourceVersion")), due)
+        return due
+
+    def _post_status(self, node: Obj, now: float) -> float:
         freq = self.settings.nodeStatusReportFrequency
         status = dict(node.get("status") or {})
         old = {c.get("type"): c for c in status.get("conditions") or ()}
@@ -233,10 +246,9 @@ class NodeAgent:
             renewed = (lease.get("spec") or {}).get("renewTime")
             if renewed and parse_rfc3339(renewed) + interval > now + 1e-6:
                 return parse_rfc3339(renewed) + interval
-            new = objects.deep_copy(lease)
-            new["spec"] = {"holderIdentity": name, "leaseDurationSeconds": duration,
-                           "renewTime": stamp}
-            self.client.update(new, manager="kubelet")
+            self.client.update({**lease, "spec": {
+                "holderIdentity": name, "leaseDurationSeconds": duration, "renewTime": stamp}},
+                manager="kubelet")
             return now + interval
         try:
             self.client.create({

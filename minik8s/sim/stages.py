@@ -112,10 +112,14 @@ def builtin_texts() -> list[tuple[str, str]]:
     return sorted((p.name, p.read_text()) for p in root.iterdir() if p.name.endswith(".yaml"))
 
 
+#: libyaml's safe loader when PyYAML has it: the same documents, ~10x faster (cold start)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _parse_texts(texts: Iterable[tuple[str, str]]) -> list[Stage]:
     out = []
     for source, text in texts:
-        for doc in yaml.safe_load_all(text):
+        for doc in yaml.load_all(text, Loader=_LOADER):  # noqa: S506 - a safe loader
             if doc is not None:
                 out.append(parse(doc, source))
     return out

@@ -110,3 +110,39 @@ def test_unused_count_queries_are_dropped_past_the_limit() -> None:
     cache.add_pod(make_pod("p", labels={"i": "19"}, node="a"))
     q19 = ((frozenset({"default"}), selectors.label_selector_from_dict({"matchLabels": {"i": "19"}})),)
     assert cache.pod_counts(q19, HOSTNAME) == {"a": 1}
+
+
+def test_a_query_registered_late_counts_the_pods_already_bound() -> None:
+    """Registration scans only pods carrying the selector's label pair: it must still see every
+    such pod, with removals, relabels and other namespaces accounted for."""
+    cache = ClusterCache()
+    for name, zone in (("a", "z1"), ("b", "z2")):
+        cache.add_node(make_node(name, labels={ZONE: zone}))
+    cache.add_pod(make_pod("w1", labels={"app": "web", "tier": "x"}, node="a"))
+    cache.add_pod(make_pod("w2", labels={"app": "web"}, node="b"))
+    cache.add_pod(make_pod("gone", labels={"app": "web"}, node="b"))
+    cache.remove_pod(make_pod("gone"))
+    cache.add_pod(make_pod("elsewhere", namespace="x", labels={"app": "web"}, node="a"))
+    cache.add_pod(make_pod("db", labels={"app": "db"}, node="a"))
+    cache.update_pod(make_pod("db", labels={"app": "db"}, node="a"),
+                     make_pod("db", labels={"app": "web"}, node="a"))  # relabelled into the query
+    assert cache.pod_counts(WEB, ZONE) == {"z1": 2, "z2": 1}
+    both = ((frozenset({"default"}), selectors.label_selector_from_dict(
+        {"matchLabels": {"app": "web", "tier": "x"}})),)
+    assert cache.pod_counts(both, HOSTNAME) == {"a": 1}
+
+
+def test_a_status_write_keeps_the_pods_footprint() -> None:
+    cache = ClusterCache()
+    cache.add_node(make_node("a", cpu="4"))
+    pod = make_pod("w", cpu="1", labels={"app": "web"}, node="a")
+    cache.add_pod(pod)
+    running = {**pod, "status": {"phase": "Running", "startTime": "2024-01-01T00:00:00Z"}}
+    cache.update_pod(pod, running)
+    ni = cache.get_node("a")
+    assert ni is not None and ni.req_cpu == 1000 and len(ni.pods) == 1
+    assert next(iter(ni.pods.values())).start_time == "2024-01-01T00:00:00Z"
+    assert cache.pod_counts(WEB, HOSTNAME) == {"a": 1}
+    relabelled = {**running, "metadata": {**running["metadata"], "labels": {"app": "db"}}}
+    cache.update_pod(running, relabelled)
+    assert cache.pod_counts(WEB, HOSTNAME) == {} and cache.get_node("a").req_cpu == 1000  # type: ignore[union-attr]
