@@ -365,6 +365,41 @@ def _unknown(node: _Node, value: Any, path: str, out: list[str], drop: bool) -> 
                 _unknown(item, sub, f"{path}.{key}", out, drop)
 
 
+# --------------------------------------------------------------------------- memo
+
+#: top-level subtrees (``spec``, ``status``...) known to pass a check, by (id of the
+#: schema node, JSON of the value): bit ``_DECODES`` passes ``decode_error`` untouched,
+#: bit ``_KNOWN`` has no unknown fields. Objects of one shape (a ReplicaSet's pods)
+#: repeat their spec byte for byte, so each shape is walked once. Bounded, oldest out.
+_CLEAN: dict[tuple[int, bytes], int] = {}
+CLEAN_MEMO_SIZE = 1024
+_DECODES, _KNOWN = 1, 2
+
+
+def _subtree_json(node: _Node, key: str, value: Any) -> tuple[int, bytes] | None:
+    """(id of the schema node, JSON) of a top-level subtree worth remembering, or None
+    when it is not (not a struct; ``metadata``, which differs per object) or cannot
+    be encoded (ints beyond 64 bits, non-str keys)."""
+    if type(value) is not dict or key == "metadata" or not value:
+        return None
+    child = node.fields.get(key) if node.fields is not None else None
+    if child is None or not child.deep:
+        return None
+    try:
+        return id(child), orjson.dumps(value)
+    except TypeError:
+        return None
+
+
+def _remember(key: tuple[int, bytes], bit: int) -> None:
+    if len(_CLEAN) >= CLEAN_MEMO_SIZE and key not in _CLEAN:
+        del _CLEAN[next(iter(_CLEAN))]
+    _CLEAN[key] = _CLEAN.get(key, 0) | bit
+
+
+# --------------------------------------------------------------------------- unknown fields (API)
+
+
 def unknown_fields(obj: dict[str, Any], group: str, version: str, kind: str) -> list[str]:
     """Paths of the fields of ``obj`` its kind's schema does not know, in the
     real server's strict-decoding form (``spec.template.spec.containers[0].foo``,
@@ -376,10 +411,43 @@ def unknown_fields(obj: dict[str, Any], group: str, version: str, kind: str) -> 
     (``validate_shape`` reports it).
     """
     node = _kind_node(group, version, kind)
-    if node is None:
-        return []
+    return [] if node is None else _unknown_top(node, obj, {})
+
+
+#: one object's top-level subtrees as ``_subtree_json`` encodes them, once per write
+_Keys = dict[str, "tuple[int, bytes] | None"]
+
+
+def _top_json(node: _Node, key: str, value: Any, keys: _Keys) -> tuple[int, bytes] | None:
+    sj = keys.get(key, _UNSET)
+    if sj is _UNSET:
+        sj = keys[key] = _subtree_json(node, key, value)
+    return sj  # type: ignore[no-any-return]
+
+
+def _top_key(node: _Node, key: str, value: Any, keys: _Keys) -> tuple[int, bytes] | None:
+    """The memo key of a top-level subtree: none with a ``null`` inside, which JSON cannot
+    tell from NaN and ``decode_error`` may rewrite."""
+    sj = _top_json(node, key, value, keys)
+    return sj if sj is not None and b"null" not in sj[1] else None
+
+
+def _unknown_top(node: _Node, obj: Any, keys: _Keys, skip: frozenset[str] = frozenset(),
+                 remember: bool = True) -> list[str]:
     out: list[str] = []
-    _unknown(node, obj, "", out, False)
+    if node.fields is None or not isinstance(obj, dict):
+        _unknown(node, obj, "", out, False)
+        return out
+    for key, value in obj.items():  # key by key, in document order, as one walk would
+        if key in skip:
+            continue
+        mk = _top_key(node, key, value, keys)
+        if mk is not None and _CLEAN.get(mk, 0) & _KNOWN:
+            continue
+        n = len(out)
+        _unknown(node, {key: value}, "", out, False)
+        if remember and mk is not None and len(out) == n:
+            _remember(mk, _KNOWN)
     return out
 
 
@@ -681,13 +749,74 @@ def decode_error(obj: dict[str, Any], group: str, version: str, kind: str) -> st
     becomes its zero value (``{}``, ``""``, ``0``, ``false``); slices, maps and
     ``Time`` values, whose zero value encodes as ``null``, stay ``null``."""
     node = _kind_node(group, version, kind)
-    if node is None:
-        return None
+    return None if node is None else _decode_top(node, obj, {})
+
+
+def _decode_top(node: _Node, obj: Any, keys: _Keys, skip: frozenset[str] = frozenset(),
+                remember: bool = True) -> str | None:
     try:
-        _walk(node, obj, node.struct)
+        if node.fields is None or type(obj) is not dict:
+            _walk(node, obj, node.struct)
+        else:
+            for key, value in list(obj.items()):  # key by key, in document order
+                if key in skip:
+                    continue
+                mk = _top_key(node, key, value, keys)
+                if mk is not None and _CLEAN.get(mk, 0) & _DECODES:
+                    continue
+                one = {key: value}
+                _walk(node, one, node.struct)
+                if mk is not None:  # no null inside: the walk changed nothing
+                    if remember:
+                        _remember(mk, _DECODES)
+                    continue
+                keys.pop(key, None)  # the value may change here: no key for it
+                if key not in one:
+                    del obj[key]
+                elif one[key] is not value:
+                    obj[key] = one[key]
     except _Mismatch as e:
         path = ".".join(k for k in reversed(e.keys) if k)
         where = f"Go struct field {e.struct}.{path}" if e.struct else "Go value"
         return (f"json: cannot unmarshal {_go_mismatch(e.node, e.value)} into {where} of type "
                 f"{e.node.go}")
     return None
+
+
+def field_problems(obj: dict[str, Any], group: str, version: str, kind: str,
+                   stored: dict[str, Any] | None = None) -> tuple[str | None, list[str]]:
+    """``decode_error`` and then, if there is none, ``unknown_fields`` of the result: what
+    the write path asks of every body, with each subtree encoded once for the memo.
+
+    ``stored``: an object of this kind and version as the write path stored it (an
+    update's old object), so decoded and free of unknown fields; a top-level subtree
+    whose JSON is the same as its counterpart there (the ``spec`` of a status update)
+    passes both checks unwalked. Updates are not remembered in the memo: their
+    subtrees are mostly one object's own (a pod's volume names) and would only
+    push out the shapes creates share."""
+    node = _kind_node(group, version, kind)
+    if node is None:
+        return None, []
+    keys: _Keys = {}
+    skip: frozenset[str] = frozenset()
+    if stored is not None and type(obj) is dict and node.fields is not None:
+        same = []
+        for key, value in obj.items():
+            twin = stored.get(key)
+            sj = _top_json(node, key, value, keys) if type(twin) is dict else None
+            if sj is None or _CLEAN.get(sj, 0) == _DECODES | _KNOWN:
+                continue
+            try:
+                if orjson.dumps(twin) != sj[1]:
+                    continue
+            except TypeError:
+                continue
+            # the same JSON; with a null in it, the same values too (NaN also encodes as null)
+            if b"null" not in sj[1] or value == twin:
+                same.append(key)
+        skip = frozenset(same)
+    remember = stored is None
+    err = _decode_top(node, obj, keys, skip, remember)
+    if err is not None:
+        return err, []
+    return None, _unknown_top(node, obj, keys, skip, remember)

@@ -236,8 +236,7 @@ def mutate_pod(pod: Obj, rand_suffix: Callable[[], str], priority_of: Callable[[
                        t.get("effect") in ("NoExecute", None, "") for t in tols) and \
                     not any(isinstance(t, dict) and t.get("operator") == "Exists" and not t.get("key")
                             and t.get("effect") in ("NoExecute", None, "") for t in tols):
-                tols.append({"key": key, "operator": "Exists", "effect": "NoExecute",
-                             "tolerationSeconds": 300})
+                tols.append(_DEFAULT_TOLERATIONS[key])
     pc = spec.get("priorityClassName")
     if pc:
         val = priority_of(pc)
@@ -249,13 +248,22 @@ def mutate_pod(pod: Obj, rand_suffix: Callable[[], str], priority_of: Callable[[
         status["qosClass"] = qos_class(spec)
 
 
+# What admission adds to every pod is the same value each time: one shared dict per
+# value instead of one per pod (~2 kB a pod). Stored objects are never mutated in place
+# (writes build new dicts), so sharing them between pods is safe.
+_DEFAULT_TOLERATIONS: dict[str, Obj] = {
+    key: {"key": key, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}
+    for key in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable")}
+_TOKEN_PROJECTION: Obj = {"defaultMode": 420, "sources": [
+    {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
+    {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
+    {"downwardAPI": {"items": [{"path": "namespace", "fieldRef": {
+        "apiVersion": "v1", "fieldPath": "metadata.namespace"}}]}},
+]}
+
+
 def _token_volume(name: str) -> Obj:
-    return {"name": name, "projected": {"defaultMode": 420, "sources": [
-        {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
-        {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
-        {"downwardAPI": {"items": [{"path": "namespace", "fieldRef": {
-            "apiVersion": "v1", "fieldPath": "metadata.namespace"}}]}},
-    ]}}
+    return {"name": name, "projected": _TOKEN_PROJECTION}
 
 
 def qos_class(spec: Obj) -> str:

@@ -28,6 +28,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from minik8s.api import errors
 from minik8s.api.resources import Resource
 from minik8s.registry import fieldpath, fieldschema, fieldvalues, strategy
@@ -153,11 +155,27 @@ def _encode(entries: list[Entry]) -> list[Obj]:
     return [e.encode() for e in entries]
 
 
+#: recent single-entry managedFields lists, shared by the objects they describe alike
+#: (same manager, time and field set: creates of one shape within a second)
+_SHARED_LISTS: dict[tuple[Any, ...], tuple[Node, list[Obj]]] = {}
+SHARED_LISTS_SIZE = 64
+
+
 def _store(md: Obj, entries: list[Entry]) -> None:
-    if entries:
-        md["managedFields"] = _encode(entries)
-    else:
+    if not entries:
         md.pop("managedFields", None)
+        return
+    if len(entries) == 1 and entries[0].raw is None and entries[0].encoded:
+        e = entries[0]
+        key = (e.manager, e.operation, e.api_version, e.time, e.subresource, id(e.fields))
+        hit = _SHARED_LISTS.get(key)
+        if hit is None or hit[0] is not e.fields:
+            if len(_SHARED_LISTS) >= SHARED_LISTS_SIZE:
+                del _SHARED_LISTS[next(iter(_SHARED_LISTS))]
+            hit = _SHARED_LISTS[key] = (e.fields, [e.encode()])
+        md["managedFields"] = hit[1]
+        return
+    md["managedFields"] = _encode(entries)
 
 
 def _reset_fields(s: Node, has_status: bool, subresource: str | None) -> Node:
@@ -177,6 +195,52 @@ def _compare(t: fieldschema.Type, old: Obj | None, new: Obj, has_status: bool,
     if subresource == "status":
         return fieldvalues.compare(t, old, new, only="status")
     return fieldvalues.compare(t, old, new, _SKIP_ROOT_STATUS if has_status else _SKIP_ROOT, _SKIP_META)
+
+
+#: create's field sets by object shape: (id(type), has_status, fingerprint) →
+#: (type, added, modified, removed, owned in FieldsV1 order). Bounded, oldest out first.
+_CREATED: dict[tuple[int, bool, bytes], tuple[fieldschema.Type, Node, Node, Node, Node]] = {}
+CREATED_MEMO_SIZE = 512
+
+
+def _fingerprint(new: Obj, has_status: bool) -> bytes | None:
+    """What a create's field sets depend on: the object without the keys compare
+    skips (name, uid, creationTimestamp...), as JSON (exact: the registry's decode
+    step made the body plain JSON, and defaulting adds only JSON values); None when
+    it cannot be encoded."""
+    md = new.get("metadata")
+    skip = _SKIP_ROOT_STATUS if has_status else _SKIP_ROOT
+    shape = {k: v for k, v in new.items() if k not in skip}
+    if type(md) is dict:
+        shape["metadata"] = {k: v for k, v in md.items() if k not in _SKIP_META}
+    try:
+        return orjson.dumps(shape)
+    except TypeError:  # ints beyond 64 bits, non-str keys
+        return None
+
+
+def _created_sets(t: fieldschema.Type, new: Obj, has_status: bool
+                  ) -> tuple[Node, Node, Node, Node]:
+    """``_compare`` of a create, plus the creator's fields (``added`` and ``modified``
+    without what is never owned) in FieldsV1 order, memoized by object shape.
+
+    Objects of one shape (the pods of a ReplicaSet, a benchmark's pods) have the same
+    field sets, so the walk runs once per shape and every such object stores the same
+    ``fieldsV1`` dict. That is safe because field sets are never mutated once built
+    (``fieldpath``) and stored objects are immutable by convention."""
+    fp = _fingerprint(new, has_status)
+    key = (id(t), has_status, fp) if fp is not None else None
+    if key is not None:
+        hit = _CREATED.get(key)
+        if hit is not None and hit[0] is t:
+            return hit[1], hit[2], hit[3], hit[4]
+    added, modified, removed = _compare(t, None, new, has_status, None)
+    owned = fieldpath.encode(fieldpath.difference(fieldpath.union(added, modified), _STRIP))
+    if key is not None:
+        if len(_CREATED) >= CREATED_MEMO_SIZE:
+            del _CREATED[next(iter(_CREATED))]
+        _CREATED[key] = (t, added, modified, removed, owned)
+    return added, modified, removed, owned
 
 
 def _cap(entries: list[Entry]) -> list[Entry]:
@@ -240,7 +304,11 @@ def update_managed_fields(old: Obj | None, new: Obj, *, manager: str, api_versio
     if not entries and old is not None and (old.get("metadata") or {}).get("uid"):
         md.pop("managedFields", None)  # an untracked object stays untracked
         return
-    added, modified, removed = _compare(meta, old, new, has_status, subresource)
+    owned: Node | None = None
+    if old is None and not subresource:
+        added, modified, removed, owned = _created_sets(meta, new, has_status)
+    else:
+        added, modified, removed = _compare(meta, old, new, has_status, subresource)
     if not added and not modified and not removed:
         if entries and live_mf is not None and all(e.raw is not None for e in entries) \
                 and len(entries) == len(live_mf):
@@ -251,7 +319,7 @@ def update_managed_fields(old: Obj | None, new: Obj, *, manager: str, api_versio
     changed = fieldpath.union(added, modified)
     lose = fieldpath.union(changed, removed)
     key = (manager or "unknown", "Update", api_version, subresource or "")
-    current = fieldpath.difference(changed, _STRIP)
+    current = fieldpath.difference(changed, _STRIP) if owned is None else owned
     mine: Entry | None = None
     kept: list[Entry] = []
     for e in entries:
@@ -266,7 +334,7 @@ def update_managed_fields(old: Obj | None, new: Obj, *, manager: str, api_versio
         fields, encoded = mine.fields, mine.encoded  # owns it all already: reuse the encoding
     elif mine is None:
         # compare's sets come in FieldsV1 order; a union of two of them may not
-        fields, encoded = current, not added or not modified
+        fields, encoded = current, owned is not None or not added or not modified
     else:
         fields, encoded = fieldpath.union(fieldpath.difference(mine.fields, lose), current), False
     if current:

@@ -92,6 +92,8 @@ class Registry:
         self.write_admission: Callable[[Resource, Obj, Obj | None, Any], None] | None = None
         self.reviews: Callable[[Resource, str, Obj, Any], Obj] | None = None
         self.token_signer: Callable[[Obj], str] | None = None
+        self._now_second: int | None = None
+        self._now_text = ""
         from minik8s.registry import subresources  # circular: subresources calls back in
         self.sub = subresources.Subresources(self)
 
@@ -106,7 +108,12 @@ class Registry:
         self._after_write.append(fn)
 
     def _now(self) -> str:
-        return self.clock.rfc3339()
+        """The clock's RFC 3339 time (second precision), formatted once per second: a
+        create stamps it twice, and objects written in the same second share the string."""
+        t = int(self.clock.now())
+        if t != self._now_second:
+            self._now_second, self._now_text = t, self.clock.rfc3339(t)
+        return self._now_text
 
     def to_version(self, res: Resource, obj: Obj, version: str | None) -> Obj:
         v = version or res.storage_version
@@ -115,6 +122,9 @@ class Registry:
         return convert.convert(res, obj, v)
 
     def _check_kind(self, res: Resource, body: Any, version: str) -> Obj:
+        """The body as this resource's object, in a copy the write path may mutate (the
+        orjson round trip also makes in-process values plain JSON: NaN → null, tuples →
+        lists)."""
         if not isinstance(body, dict):
             raise errors.BadRequest("the body of the request was not a JSON object")
         kind = body.get("kind")
@@ -140,25 +150,38 @@ class Registry:
                 "json: cannot unmarshal into Go struct field .metadata of type v1.ObjectMeta")
         return body
 
-    def _check_shape(self, res: Resource, obj: Obj, version: str) -> None:
-        """Wrongly typed values fail decoding on a real server: 400, worded like Go's decoder
-        (custom resources: their schema, a 422). ``null`` becomes what Go makes of it."""
-        if res.crd:
-            return
-        from minik8s.api import schemas
-
-        bad = schemas.decode_error(obj, res.group, version, res.kind)
-        if bad is not None:
-            raise errors.BadRequest(
-                f'{res.kind} in version "{version}" cannot be handled as a {res.kind}: {bad}')
+    def _shape_error(self, res: Resource, version: str, bad: str) -> errors.BadRequest:
+        return errors.BadRequest(
+            f'{res.kind} in version "{version}" cannot be handled as a {res.kind}: {bad}')
 
     def _field_validation(self, res: Resource, obj: Obj, version: str, opts: WriteOptions,
-                          ctx: Context | None, raw_dupes: list[str] | None = None) -> None:
-        self._check_shape(res, obj, version)
-        if opts.field_validation == "Ignore":
+                          ctx: Context | None, raw_dupes: list[str] | None = None,
+                          stored: Obj | None = None) -> None:
+        """Decoding checks, then unknown and duplicate fields per ``fieldValidation``.
+
+        Wrongly typed values fail decoding on a real server: 400, worded like Go's decoder
+        (custom resources: their schema, a 422). ``null`` becomes what Go makes of it.
+        ``stored``: a stored object of this kind (an update's old one), whose subtrees
+        passed these checks; used only when the request speaks the storage version."""
+        from minik8s.api import schemas
+
+        if res.crd:
+            if opts.field_validation == "Ignore":
+                self._drop_unknown(res, obj, version)
+                return
+            unknown = structural.prune(self._crd_schema(res, version), objects.deep_copy(obj))
+        elif opts.field_validation == "Ignore":
+            bad = schemas.decode_error(obj, res.group, version, res.kind)
+            if bad is not None:
+                raise self._shape_error(res, version, bad)
             self._drop_unknown(res, obj, version)
             return
-        unknown = self._unknown_fields(res, obj, version)
+        else:  # both checks in one pass (each subtree encoded once for their memo)
+            if version != res.storage_version:
+                stored = None
+            bad, unknown = schemas.field_problems(obj, res.group, version, res.kind, stored)
+            if bad is not None:
+                raise self._shape_error(res, version, bad)
         problems = [f'unknown field "{p}"' for p in unknown]
         problems += [f'duplicate field "{p}"' for p in raw_dupes or ()]
         if not problems:
@@ -174,15 +197,6 @@ class Registry:
     def _crd_schema(self, res: Resource, version: str | None = None) -> Obj | None:
         v = (res.crd_versions or {}).get(version or res.storage_version)
         return None if v is None else v.schema
-
-    def _unknown_fields(self, res: Resource, obj: Obj, version: str) -> list[str]:
-        if res.crd:
-            return structural.prune(self._crd_schema(res, version), objects.deep_copy(obj))
-        try:
-            from minik8s.api import schemas
-        except ImportError:  # pragma: no cover - schemas ship with the package
-            return []
-        return schemas.unknown_fields(obj, res.group, version, res.kind)
 
     def _drop_unknown(self, res: Resource, obj: Obj, version: str) -> None:
         if res.crd:
@@ -495,7 +509,10 @@ class Registry:
         opts = opts or WriteOptions()
         version = opts.version or res.storage_version
         obj = self._check_kind(res, body, version)
-        self._field_validation(res, obj, version, opts, ctx, raw_dupes)
+        # the object this most likely updates: its unchanged subtrees need no field checks
+        stored = self.store.get(res.key, (ns or obj["metadata"].get("namespace") or "")
+                                if res.namespaced else "", name)
+        self._field_validation(res, obj, version, opts, ctx, raw_dupes, stored)
         obj = self.to_version(res, obj, res.storage_version)
         ns = self._namespace_of(res, ns, obj)
         md = obj["metadata"]
@@ -631,7 +648,7 @@ class Registry:
         if new_md.get("resourceVersion") == old["metadata"]["resourceVersion"]:
             new_md.pop("resourceVersion", None)
         new = self._check_kind(res, new, version)
-        self._field_validation(res, new, version, opts, ctx)
+        self._field_validation(res, new, version, opts, ctx, stored=old)
         new = self.to_version(res, new, res.storage_version)
         return self._update_from(res, new, old, opts, subresource)
 

@@ -80,8 +80,14 @@ def prepare_for_update(res: Resource, new: Obj, old: Obj) -> None:
 
 
 def prepare_for_status_update(res: Resource, new: Obj, old: Obj) -> Obj:
-    """Status update: only ``status`` changes (ResetObjectMetaForStatus)."""
-    out = objects.deep_copy(old)
+    """Status update: only ``status`` changes (ResetObjectMetaForStatus).
+
+    The result shares everything but its top level and ``metadata`` with ``old``
+    (stored objects are immutable): the rest of a status write changes only those
+    two levels (resourceVersion, generation, managedFields) and ``status``, which
+    comes from ``new`` (the request's own copy)."""
+    out = dict(old)
+    out["metadata"] = dict(old["metadata"])
     if "status" in new:
         out["status"] = new["status"]
     else:

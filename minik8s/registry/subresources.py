@@ -180,15 +180,18 @@ class Subresources:
         if cur:
             raise errors.Conflict.for_resource(
                 "", "pods", bname, f'pod {bname} is already assigned to node "{cur}"')
-        new = objects.deep_copy(old)
-        new["spec"]["nodeName"] = node
+        # copies along the changed paths only: the rest is shared with the stored pod
+        new = dict(old)
+        new["spec"] = {**old["spec"], "nodeName": node}
+        new["metadata"] = md = dict(old["metadata"])
         ann = (binding.get("metadata") or {}).get("annotations")
         if ann:
-            new["metadata"].setdefault("annotations", {}).update(ann)
-        conds = new.setdefault("status", {}).setdefault("conditions", [])
-        conds[:] = [c for c in conds if c.get("type") != "PodScheduled"]
+            md["annotations"] = {**(md.get("annotations") or {}), **ann}
+        new["status"] = status = dict(old.get("status") or {})
+        conds = [c for c in status.get("conditions") or () if c.get("type") != "PodScheduled"]
         conds.append({"type": "PodScheduled", "status": "True", "lastProbeTime": None,
                       "lastTransitionTime": self.reg._now()})
+        status["conditions"] = conds
         new["metadata"].pop("resourceVersion", None)
         if not opts.dry_run:
             self.reg._commit(res, new, old)

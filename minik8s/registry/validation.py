@@ -12,6 +12,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import orjson
+
 from minik8s.api import crd
 from minik8s.api.errors import FieldError
 
@@ -59,7 +61,34 @@ def _containers(spec: Obj, path: str) -> list[FieldError]:
     return errs
 
 
+#: ``resources`` (requests, limits) found valid, by their JSON (which tells ``1`` from
+#: ``true``; bodies are plain JSON by now): containers repeat a handful of resource specs,
+#: and the Fraction arithmetic of checking one costs more than the rest of a container's
+#: validation. Bounded.
+_VALID_RESOURCES: set[bytes] = set()
+VALID_RESOURCES_SIZE = 1024
+
+
+def _resources_key(res_spec: Obj) -> bytes | None:
+    try:
+        return orjson.dumps((res_spec.get("requests"), res_spec.get("limits")))
+    except TypeError:
+        return None
+
+
 def _quantities(res_spec: Obj, path: str) -> list[FieldError]:
+    key = _resources_key(res_spec)
+    if key is not None and key in _VALID_RESOURCES:
+        return []
+    errs = _check_quantities(res_spec, path)
+    if key is not None and not errs:
+        if len(_VALID_RESOURCES) >= VALID_RESOURCES_SIZE:
+            _VALID_RESOURCES.clear()
+        _VALID_RESOURCES.add(key)
+    return errs
+
+
+def _check_quantities(res_spec: Obj, path: str) -> list[FieldError]:
     from minik8s.api import quantity
 
     errs: list[FieldError] = []
@@ -87,6 +116,8 @@ def pod(obj: Obj, old: Obj | None) -> list[FieldError]:
     spec = obj.get("spec")
     if not isinstance(spec, dict):
         return [FieldError("required", "spec")]
+    if old is not None and spec is old.get("spec"):
+        return []  # a status write keeps the stored spec itself, checked when written
     errs = _containers(spec, "spec")
     rp = spec.get("restartPolicy")
     if rp not in (None, "Always", "OnFailure", "Never"):
@@ -629,19 +660,37 @@ def qualified_name_errors(key: str) -> list[str]:
     return errs
 
 
+#: label (key, value) pairs found valid: objects of one kind repeat a few labels, and
+#: the regular expressions cost more than the rest of metadata validation. Bounded.
+_VALID_LABELS: set[tuple[str, str]] = set()
+VALID_LABELS_SIZE = 4096
+
+
 def validate_labels(labels: dict[str, Any], path: str) -> list[FieldError]:
     errs: list[FieldError] = []
     for k, v in labels.items():
-        for m in qualified_name_errors(str(k)):
-            errs.append(FieldError("invalid", path, k, m))
-        if not isinstance(v, str):
-            errs.append(FieldError("invalid", path, v, "label values must be strings"))
+        if type(k) is str and type(v) is str and (k, v) in _VALID_LABELS:
             continue
-        if len(v) > 63:
-            errs.append(FieldError("invalid", path, v, "must be no more than 63 characters"))
-        if not _LABEL_VALUE_RE.match(v):
-            errs.append(FieldError("invalid", path, v, _LABEL_VALUE_MSG))
+        n = len(errs)
+        _label_errors(k, v, path, errs)
+        if len(errs) == n and type(k) is str and type(v) is str:
+            if len(_VALID_LABELS) >= VALID_LABELS_SIZE:
+                _VALID_LABELS.clear()
+            _VALID_LABELS.add((k, v))
     return errs
+
+
+def _label_errors(k: Any, v: Any, path: str, errs: list[FieldError]) -> None:
+    """One label's problems, appended to ``errs``."""
+    for m in qualified_name_errors(str(k)):
+        errs.append(FieldError("invalid", path, k, m))
+    if not isinstance(v, str):
+        errs.append(FieldError("invalid", path, v, "label values must be strings"))
+        return
+    if len(v) > 63:
+        errs.append(FieldError("invalid", path, v, "must be no more than 63 characters"))
+    if not _LABEL_VALUE_RE.match(v):
+        errs.append(FieldError("invalid", path, v, _LABEL_VALUE_MSG))
 
 
 def validate_annotations(ann: dict[str, Any], path: str) -> list[FieldError]:
