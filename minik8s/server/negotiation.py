@@ -76,8 +76,25 @@ class Accept:
     table_version: str = "v1"
 
 
+#: Accept header -> what it negotiates to; clients send a handful of distinct headers
+_NEGOTIATED: dict[str, Accept] = {}
+_NEGOTIATED_MAX = 256
+
+
 def negotiate(request: web.Request) -> Accept:
+    """The response form the ``Accept`` header asks for (``NotAcceptable`` if none)."""
     header = request.headers.get("Accept", "") or "*/*"
+    accept = _NEGOTIATED.get(header)
+    if accept is None:
+        accept = _negotiate(header)
+        if len(header) <= 256:  # (an odd long header is parsed each time instead)
+            if len(_NEGOTIATED) >= _NEGOTIATED_MAX:
+                _NEGOTIATED.clear()
+            _NEGOTIATED[header] = accept
+    return accept
+
+
+def _negotiate(header: str) -> Accept:
     for mt in parse_media_types(header):
         if mt.type == JSON or mt.type == "*/*" or mt.type == "application/*":
             if mt.as_ == "Table" and mt.group == "meta.k8s.io" and mt.version in ("v1", "v1beta1"):
@@ -316,6 +333,14 @@ def json_response(obj: Any, status: int = 200, *, content_type: str = JSON,
                   headers: dict[str, Any] | None = None) -> web.Response:
     return web.Response(body=orjson.dumps(obj), status=status,
                         headers=_headers(content_type, headers))
+
+
+def bytes_response(body: bytes, status: int = 200, *,
+                   headers: dict[str, Any] | None = None) -> web.Response:
+    """Already-encoded JSON (a stored object's cached bytes)."""
+    if not headers:
+        return web.Response(body=body, status=status, headers={"Content-Type": JSON})
+    return web.Response(body=body, status=status, headers=_headers(JSON, headers))
 
 
 def encode(obj: Any, accept: Accept, status: int = 200,

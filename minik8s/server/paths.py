@@ -7,11 +7,12 @@ Pure; no aiohttp. Keeps the namespace-object paths (``/api/v1/namespaces/x``,
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 NAMESPACE_SUBS = ("status", "finalize")
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class Target:
     kind: str  # "discovery-core" | "discovery-group" | "discovery-gv" | "resource" | "none"
     group: str = ""
@@ -23,7 +24,17 @@ class Target:
     watch: bool = False  # legacy /watch/ prefix
 
 
+#: paths longer than this are parsed every time, so the cache stays small
+CACHED_PATH_LEN = 256
+
+
 def parse(path: str) -> Target:
+    """The target of a request path. Cached (clients ask for the same paths over and
+    over); a ``Target`` is immutable, so a cached one is shared safely."""
+    return _parse_cached(path) if len(path) <= CACHED_PATH_LEN else _parse(path)
+
+
+def _parse(path: str) -> Target:
     parts = [p for p in path.split("/") if p]
     if not parts:
         return Target("none")
@@ -41,34 +52,32 @@ def parse(path: str) -> Target:
         return Target("none")
     if not rest:
         return Target("discovery-gv", group=group, version=version)
-    t = Target("resource", group=group, version=version)
+    t = functools.partial(Target, "resource", group=group, version=version)
+    watch = False
     if rest[0] == "watch":
-        t.watch = True
+        watch = True
         rest = rest[1:]
         if not rest:
             return Target("none")
     if rest[0] == "namespaces" and group == "":
         if len(rest) == 1:
-            t.plural = "namespaces"
-            return t
+            return t(plural="namespaces", watch=watch)
         if len(rest) == 2:
-            t.plural, t.name = "namespaces", rest[1]
-            return t
+            return t(plural="namespaces", name=rest[1], watch=watch)
         if len(rest) == 3 and rest[2] in NAMESPACE_SUBS:
-            t.plural, t.name, t.sub = "namespaces", rest[1], rest[2]
-            return t
+            return t(plural="namespaces", name=rest[1], sub=rest[2], watch=watch)
+    namespace = None
     if rest[0] == "namespaces" and len(rest) >= 3:
-        t.namespace = rest[1]
+        namespace = rest[1]
         rest = rest[2:]
     elif rest[0] == "namespaces" and len(rest) == 2 and group != "":
         return Target("none")
-    t.plural = rest[0]
-    if len(rest) >= 2:
-        t.name = rest[1]
-    if len(rest) >= 3:
-        t.sub = rest[2]
-    if len(rest) > 3:
+    sub = rest[2] if len(rest) >= 3 else ""
+    if len(rest) > 3 and sub != "proxy":
         # node/pod proxy paths carry more segments; nothing else does
-        if t.sub != "proxy":
-            return Target("none")
-    return t
+        return Target("none")
+    return t(plural=rest[0], namespace=namespace, name=rest[1] if len(rest) >= 2 else "",
+             sub=sub, watch=watch)
+
+
+_parse_cached = functools.lru_cache(maxsize=4096)(_parse)

@@ -17,8 +17,8 @@ from minik8s.api.resources import Resource
 from minik8s.auth.filters import USER
 from minik8s.registry import strategy
 from minik8s.registry.registry import Context, ListResult, Registry, WriteOptions
+from minik8s.server import listbody, tables, watchstream
 from minik8s.server import negotiation as neg
-from minik8s.server import tables, watchstream
 from minik8s.server.paths import Target
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ def _status_ok(details: dict[str, Any] | None = None) -> dict[str, Any]:
 
 
 class RestHandler:
-    def __init__(self, registry: Registry, clock: "Clock") -> None:
+    def __init__(self, registry: Registry, clock: Clock) -> None:
         self.reg = registry
         self.clock = clock
 
@@ -110,7 +110,7 @@ class RestHandler:
                 return await self._watch(request, res, t)
             if res.virtual and res.kind != "ComponentStatus":
                 raise errors.MethodNotAllowed()
-            return self._list(request, res, t)
+            return await self._list(request, res, t)
         if m == "POST":
             return await self._post(request, res, t)
         if m == "PUT":
@@ -134,6 +134,8 @@ class RestHandler:
             return neg.json_response(table, status, headers=headers)
         if accept.form in ("partial", "partiallist") and obj.get("kind") == res.kind:
             return neg.json_response(_partial(obj, accept.table_version), status, headers=headers)
+        if accept.form == "json":  # a stored revision is encoded once, for GET, LIST and watch
+            return neg.bytes_response(self.reg.store.encoded(res.key, obj), status, headers=headers)
         return neg.encode(obj, accept, status, headers)
 
     def _get(self, request: web.Request, res: Resource, t: Target) -> web.Response:
@@ -177,7 +179,7 @@ class RestHandler:
                                      limit_bytes=_int_param(q, "limitBytes"))
         return web.Response(text=text, content_type="text/plain")
 
-    def _list(self, request: web.Request, res: Resource, t: Target) -> web.Response:
+    async def _list(self, request: web.Request, res: Resource, t: Target) -> web.StreamResponse:
         q = request.query
         if res.virtual:
             items = [_component_status(n) for n in ("controller-manager", "scheduler", "etcd-0")]
@@ -209,17 +211,16 @@ class RestHandler:
         if accept.form == "yaml":
             return neg.encode({"kind": list_kind, "apiVersion": api_version,
                                "metadata": _list_meta(result), "items": result.items}, accept)
-        # fast path: stored objects are encoded once and spliced in
-        rs = self.reg.store.resource(res.key)
+        # fast path: each stored revision is encoded once (the store keeps the bytes) and
+        # the list is spliced together from them
         if t.version == res.storage_version:
-            parts = [rs.encoded((o["metadata"].get("namespace", ""), o["metadata"]["name"]), o)
-                     for o in result.items]
-        else:
-            parts = [orjson.dumps(o) for o in result.items]
+            rs = self.reg.store.resource(res.key)
+            parts = list(map(rs.encoded, result.items))
+        else:  # converted copies: nothing to share
+            parts = list(map(orjson.dumps, result.items))
         head = orjson.dumps({"kind": list_kind, "apiVersion": api_version,
-                             "metadata": _list_meta(result)})
-        body = head[:-1] + b',"items":[' + b",".join(parts) + b"]}"
-        return web.Response(body=body, headers={"Content-Type": neg.JSON})
+                             "metadata": _list_meta(result)})[:-1] + b',"items":['
+        return await listbody.respond(request, head, parts, b"]}")
 
     async def _watch(self, request: web.Request, res: Resource, t: Target,
                      name: str = "") -> web.StreamResponse:

@@ -4,11 +4,23 @@ Honours ``resourceVersion`` (replay or synthetic ADDED), ``timeoutSeconds``,
 ``allowWatchBookmarks`` (bookmarks only when asked: ``kubectl get -w`` prints
 them as rows otherwise) and Table encoding. A client that goes away is
 noticed within a second; an overrun watcher gets ERROR 410 and is closed.
+
+Fan-out is push, not pull: a commit that queues an event on a watcher marks
+its stream ready, and one loop callback (``_Flusher``) then writes every ready
+stream's queued events straight to its transport, as one HTTP chunk, without
+waking the stream's task. Each event's JSON line is built once per flush and
+shared by every JSON watcher of that version (the object's bytes come from the
+store's per-revision cache, so LIST and GET reuse them). The stream's task only
+handles what is slow or rare: timeouts, bookmarks, a full socket, overrun and
+disconnects.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import weakref
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -24,16 +36,231 @@ if TYPE_CHECKING:
     from minik8s.aio.clock import Clock
     from minik8s.registry.registry import Registry
     from minik8s.server.paths import Target
+    from minik8s.store.store import ResourceStore
+
+log = logging.getLogger("minik8s.server")
 
 DEFAULT_TIMEOUT = 1800.0  # kube-apiserver's --min-request-timeout is 1800 s
 BOOKMARK_EVERY = 60.0
 POLL = 1.0
 #: seconds an overrun watcher's consumer gets to take its 410 before the connection is cut
 OVERRUN_GRACE = 10.0
+#: bytes a stream's transport may hold unsent before we stop handing it events and wait for
+#: the socket to drain (events wait in the watcher's bounded queue meanwhile); at least the
+#: transport's own high-water mark, so that waiting on ``drain`` really waits
+WRITE_HIGH = 256 * 1024
+
+Item = tuple[str, dict[str, Any], int]
 
 
-async def stream(request: web.Request, reg: "Registry", res: Resource, t: "Target",
-                 clock: "Clock", *, label_selector: str | None,
+class Shared:
+    """What one flush round shares between streams: each event's line per version, and
+    the last chunk written per encoding, which a stream whose queue held the very same
+    events writes again (every unfiltered watcher of a resource, in a burst or not)."""
+
+    __slots__ = ("chunks", "lines")
+
+    def __init__(self) -> None:
+        #: (type, version, id(obj)) -> (obj, line)
+        self.lines: dict[tuple[str, str, int], tuple[dict[str, Any], bytes]] = {}
+        #: share key -> (items, chunk)
+        self.chunks: dict[Any, tuple[list[Item], bytes]] = {}
+
+
+#: the start of an event's line, by type (the object's bytes and ``}\n`` follow)
+_PREFIX = {t: b'{"type":"' + t.encode() + b'","object":' for t in ("ADDED", "MODIFIED", "DELETED")}
+
+
+class _Flusher:
+    """The streams of one event loop that have events waiting, written in one callback.
+
+    A burst of commits in one loop turn costs one callback, and every stream gets
+    all of its events in one write."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = weakref.ref(loop)
+        self._ready: list[_Stream] = []
+        self._scheduled = False
+
+    def mark(self, s: _Stream) -> None:
+        if s.marked:
+            return
+        s.marked = True
+        self._ready.append(s)
+        if not self._scheduled:
+            loop = self._loop()
+            if loop is None:
+                return
+            self._scheduled = True
+            loop.call_soon(self.run)
+
+    def run(self) -> None:
+        self._scheduled = False
+        ready, self._ready = self._ready, []
+        shared = Shared()
+        for s in ready:
+            s.marked = False
+            try:
+                s.flush(shared)
+            except Exception:  # one stream's failure must not starve the others
+                log.exception("watch stream failed; closing it")
+                s.fail()
+
+
+_FLUSHERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Flusher] = \
+    weakref.WeakKeyDictionary()
+
+
+def _flusher(loop: asyncio.AbstractEventLoop) -> _Flusher:
+    f = _FLUSHERS.get(loop)
+    if f is None:
+        f = _FLUSHERS[loop] = _Flusher(loop)
+    return f
+
+
+class _Stream:
+    """One HTTP watch response fed by one store watcher."""
+
+    def __init__(self, request: web.Request, watcher: _watch.Watcher,
+                 encode: Callable[[list[Item], Shared], list[bytes]], share: Any) -> None:
+        self.transport = request.transport
+        self.watcher = watcher
+        self.encode = encode
+        #: streams with equal keys encode events identically (None: this one is unique)
+        self.share = share
+        self.marked = False
+        self.blocked = False
+        self.done = False
+        #: the stream task's wake-up, while it sleeps
+        self.wake: asyncio.Future[None] | None = None
+
+    def on_ready(self, flusher: _Flusher) -> Callable[[], None]:
+        def ready() -> None:
+            flusher.mark(self)
+        return ready
+
+    def wake_task(self) -> None:
+        w = self.wake
+        if w is not None and not w.done():
+            w.set_result(None)
+
+    def fail(self) -> None:
+        self.done = True
+        if self.transport is not None:
+            self.transport.abort()
+        self.wake_task()
+
+    def full(self) -> bool:
+        tr = self.transport
+        return tr is not None and tr.get_write_buffer_size() > WRITE_HIGH
+
+    def flush(self, shared: Shared) -> None:
+        """Write every queued event now, unless the socket is backed up (the task then
+        waits for it to drain) or the watch is over (the task is told)."""
+        if self.done or self.blocked:
+            return
+        tr = self.transport
+        if tr is None or tr.is_closing():
+            self.wake_task()
+            return
+        if tr.get_write_buffer_size() > WRITE_HIGH:
+            self.blocked = True
+            self.wake_task()
+            return
+        try:
+            items = self.watcher.take_all()
+        except (_watch.Overrun, _watch.Closed):
+            self.wake_task()
+            return
+        if not items:
+            return
+        if self.share is None:
+            tr.write(_chunk(self.encode(items, shared)))
+        else:
+            last = shared.chunks.get(self.share)
+            if last is not None and _same(last[0], items):
+                tr.write(last[1])
+            else:
+                chunk = _chunk(self.encode(items, shared))
+                shared.chunks[self.share] = (items, chunk)
+                tr.write(chunk)
+        if self.watcher.closed:  # those were its last events
+            self.wake_task()
+
+    def write(self, lines: list[bytes]) -> None:
+        """Lines as one HTTP chunk, straight to the transport (the response is
+        chunked and its headers went out with ``prepare``)."""
+        tr = self.transport
+        if tr is not None and not tr.is_closing():
+            tr.write(_chunk(lines))
+
+
+def _chunk(lines: list[bytes]) -> bytes:
+    """One HTTP/1.1 chunk holding ``lines``."""
+    size = 0
+    for line in lines:
+        size += len(line)
+    return b"".join([b"%x\r\n" % size, *lines, b"\r\n"])
+
+
+def _same(a: list[Item], b: list[Item]) -> bool:
+    """Whether two streams took the same events (revisions first: no deep dict compare
+    unless they already agree, and then the tuples are normally the same objects)."""
+    return len(a) == len(b) and a[0][2] == b[0][2] and a[-1][2] == b[-1][2] and a == b
+
+
+def _json_encoder(reg: Registry, rs: ResourceStore, res: Resource,
+                  version: str) -> Callable[[list[Item], Shared], list[bytes]]:
+    """Plain JSON events: one line per (event, version), shared across the round."""
+    to_version = reg.to_version
+    encoded = rs.encoded
+
+    def encode(items: list[Item], shared: Shared) -> list[bytes]:
+        out = []
+        lines = shared.lines
+        for etype, obj, _ in items:
+            key = (etype, version, id(obj))
+            hit = lines.get(key)
+            if hit is not None and hit[0] is obj:
+                out.append(hit[1])
+                continue
+            line = _PREFIX[etype] + encoded(to_version(res, obj, version)) + b"}\n"
+            lines[key] = (obj, line)
+            out.append(line)
+        return out
+
+    return encode
+
+
+def _form_encoder(reg: Registry, res: Resource, t: Target, clock: Clock,
+                  accept: neg.Accept, q: Any) -> Callable[[list[Item], Shared], list[bytes]]:
+    """Table and PartialObjectMetadata events: encoded per stream (they carry
+    per-stream state, and are rare)."""
+    first_table = [True]
+
+    def encode(items: list[Item], shared: Shared) -> list[bytes]:
+        out = []
+        for etype, obj, _ in items:
+            out_obj = reg.to_version(res, obj, t.version)
+            payload: Any
+            if accept.form == "table":
+                payload = tables.to_table(
+                    res, [out_obj], clock.now(), include_object=q.get("includeObject", "Metadata"),
+                    resource_version=out_obj["metadata"].get("resourceVersion", ""),
+                    api_version=f"meta.k8s.io/{accept.table_version}", no_headers=not first_table[0])
+                first_table[0] = False
+            else:
+                payload = {"kind": "PartialObjectMetadata",
+                           "apiVersion": f"meta.k8s.io/{accept.table_version}",
+                           "metadata": out_obj.get("metadata", {})}
+            out.append(orjson.dumps({"type": etype, "object": payload}) + b"\n")
+        return out
+
+    return encode
+
+
+async def stream(request: web.Request, reg: Registry, res: Resource, t: Target,
+                 clock: Clock, *, label_selector: str | None,
                  field_selector: str | None) -> web.StreamResponse:
     q = request.query
     accept = neg.negotiate(request)
@@ -56,85 +283,87 @@ async def stream(request: web.Request, reg: "Registry", res: Resource, t: "Targe
         content_type = f"application/json;as=Table;v={accept.table_version};g=meta.k8s.io"
     resp = web.StreamResponse(status=200, headers={"Content-Type": content_type})
     resp.enable_chunked_encoding()
-    await resp.prepare(request)
+    try:
+        writer = await resp.prepare(request)
+    except BaseException:
+        if watcher is not None:
+            watcher.close()
+        raise
     if gone is not None:
-        await _write(resp, {"type": "ERROR", "object": gone.to_status()})
+        await resp.write(orjson.dumps({"type": "ERROR", "object": gone.to_status()}) + b"\n")
         return resp
-    assert watcher is not None
+    assert watcher is not None and writer is not None
     loop = asyncio.get_running_loop()
-    # a consumer that stopped reading blocks our writes once the socket buffers are
-    # full; when its queue then overruns, the 410 cannot reach it: cut the connection
-    # (as kube-apiserver terminates a watcher whose buffer is full) so that neither the
-    # stream nor its buffers outlive it
-    writing = [False]
+    share: Any = None
+    if accept.form in ("table", "partial", "partiallist"):
+        encode = _form_encoder(reg, res, t, clock, accept, q)
+    else:  # JSON (a YAML watch gets JSON lines too, as before)
+        encode = _json_encoder(reg, reg.store.resource(res.key), res, t.version)
+        share = (res.key, t.version)
+    s = _Stream(request, watcher, encode, share)
+    flusher = _flusher(loop)
 
     def overrun() -> None:
-        transport = request.transport
-        if writing[0] and transport is not None:
-            transport.abort()
+        # a consumer that stopped reading has filled its socket and our buffer: the
+        # 410 cannot reach it, so cut the connection (as kube-apiserver terminates a
+        # watcher whose buffer is full) and neither the stream nor its buffers outlive it
+        if s.full() and s.transport is not None:
+            s.transport.abort()
 
     def on_overrun() -> None:  # called inside a writer's commit: act after it
         loop.call_soon(overrun)
 
     watcher.on_overrun = on_overrun
+    watcher.notify = s.on_ready(flusher)
     deadline = loop.time() + timeout
+    if loop.time() < deadline:
+        s.flush(Shared())  # what the watch starts with (initial ADDED or replayed history)
     next_bookmark = loop.time() + BOOKMARK_EVERY
-    first_table = True
     try:
         while True:
+            if watcher.overrun:
+                await _gone(request, resp, s)
+                break
+            tr = request.transport
+            if tr is None or tr.is_closing():
+                break
+            if s.done:
+                break
+            if s.blocked:
+                await writer.drain()  # the socket drained below its low-water mark
+                if s.full():  # a transport whose high-water mark is above ours
+                    await asyncio.sleep(0.01)
+                    continue
+                s.blocked = False
+                s.flush(Shared())
+                continue
+            if watcher.closed and not watcher.pending():
+                break
             now = loop.time()
             if now >= deadline:
                 break
-            try:
-                item = watcher.get_nowait()
-            except _watch.Overrun:
-                gone_event = {"type": "ERROR", "object": errors.Gone(
-                    "too old resource version: watcher fell behind and was closed").to_status()}
-                try:  # a consumer that does not read even this much is cut off
-                    await asyncio.wait_for(_write(resp, gone_event), OVERRUN_GRACE)
-                except asyncio.TimeoutError:
-                    if request.transport is not None:
-                        request.transport.abort()
-                break
-            except _watch.Closed:
-                break
-            if item is None:
-                transport = request.transport
-                if transport is None or transport.is_closing():
-                    break
-                if bookmarks and now >= next_bookmark:
-                    next_bookmark = now + BOOKMARK_EVERY
-                    await _write(resp, {"type": "BOOKMARK", "object": {
+            if bookmarks and now >= next_bookmark:
+                next_bookmark = now + BOOKMARK_EVERY
+                s.flush(Shared())  # queued events go first
+                if not s.blocked:
+                    s.write([orjson.dumps({"type": "BOOKMARK", "object": {
                         "kind": res.kind, "apiVersion": res.api_version(t.version),
-                        "metadata": {"resourceVersion": str(reg.store.revision)}}})
-                    continue
-                try:
-                    await asyncio.wait_for(watcher.wait(), min(POLL, deadline - now))
-                except asyncio.TimeoutError:
-                    pass
+                        "metadata": {"resourceVersion": str(reg.store.revision)}}}) + b"\n"])
                 continue
-            etype, obj, _ = item
-            out_obj = reg.to_version(res, obj, t.version)
-            if accept.form == "table":
-                table = tables.to_table(res, [out_obj], clock.now(),
-                                        include_object=q.get("includeObject", "Metadata"),
-                                        resource_version=out_obj["metadata"].get("resourceVersion", ""),
-                                        api_version=f"meta.k8s.io/{accept.table_version}",
-                                        no_headers=not first_table)
-                first_table = False
-                payload: Any = table
-            elif accept.form in ("partial", "partiallist"):
-                payload = {"kind": "PartialObjectMetadata",
-                           "apiVersion": f"meta.k8s.io/{accept.table_version}",
-                           "metadata": out_obj.get("metadata", {})}
-            else:
-                payload = out_obj
-            writing[0] = True
-            await _write(resp, {"type": etype, "object": payload})
-            writing[0] = False
+            wake_at = min(deadline, now + POLL, next_bookmark if bookmarks else deadline)
+            fut: asyncio.Future[None] = loop.create_future()
+            s.wake = fut
+            timer = loop.call_at(wake_at, _resolve, fut)
+            try:
+                await fut
+            finally:
+                timer.cancel()
+                s.wake = None
     except (ConnectionResetError, ConnectionError, asyncio.CancelledError):
         pass
     finally:
+        s.done = True
+        watcher.notify = None
         watcher.close()
     transport = request.transport
     if transport is None or transport.is_closing():
@@ -146,5 +375,18 @@ async def stream(request: web.Request, reg: "Registry", res: Resource, t: "Targe
     return resp
 
 
-async def _write(resp: web.StreamResponse, event: dict[str, Any]) -> None:
-    await resp.write(orjson.dumps(event) + b"\n")
+def _resolve(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_result(None)
+
+
+async def _gone(request: web.Request, resp: web.StreamResponse, s: _Stream) -> None:
+    """The overrun watcher's last event: ERROR 410 (the client relists), if it reads it
+    within ``OVERRUN_GRACE``; otherwise the connection is cut."""
+    s.write([orjson.dumps({"type": "ERROR", "object": errors.Gone(
+        "too old resource version: watcher fell behind and was closed").to_status()}) + b"\n"])
+    try:
+        await asyncio.wait_for(resp.write_eof(), OVERRUN_GRACE)
+    except TimeoutError:
+        if request.transport is not None:
+            request.transport.abort()

@@ -25,19 +25,39 @@ ADDED, MODIFIED, DELETED = "ADDED", "MODIFIED", "DELETED"
 
 #: Events kept per resource for watch resume; older resourceVersions get 410.
 DEFAULT_HISTORY = 10_000
+#: Bytes of encoded JSON kept for stored objects, all resources together (see ``EncodeBudget``).
+DEFAULT_ENCODE_BUDGET = 256 * 1024 * 1024
 
 
 class Event:
-    __slots__ = ("type", "obj", "old", "rv")
+    __slots__ = ("type", "obj", "old", "rv", "item")
 
     def __init__(self, type: str, obj: Obj, old: Obj | None, rv: int) -> None:
         self.type, self.obj, self.old, self.rv = type, obj, old, rv
+        #: what a watcher queues for it, one tuple shared by every watcher that takes it as is
+        self.item = (type, obj, rv)
+
+
+class EncodeBudget:
+    """How many bytes of encoded objects every resource's cache may hold together.
+
+    The caches fill until the budget is spent and never evict: an entry goes only
+    when its object is replaced or deleted. That keeps a hit to one dict lookup
+    and a fill to one comparison; a store whose objects outgrow the budget serves
+    the rest by encoding them on each request (correct, only slower).
+    """
+
+    __slots__ = ("limit", "used")
+
+    def __init__(self, limit: int = DEFAULT_ENCODE_BUDGET) -> None:
+        self.limit = limit
+        self.used = 0
 
 
 class ResourceStore:
     """All objects of one resource, with indexes and a bounded event history."""
 
-    def __init__(self, key: str, history: int) -> None:
+    def __init__(self, key: str, history: int, budget: EncodeBudget | None = None) -> None:
         self.key = key
         self.objects: dict[Key, Obj] = {}
         self.by_namespace: dict[str, dict[str, Obj]] = {}
@@ -47,7 +67,10 @@ class ResourceStore:
         #: history holds every event with rv > compacted
         self.compacted = 0
         self.watchers: set[_watch.Watcher] = set()
-        self._encoded: dict[Key, bytes] = {}
+        #: id(stored object) -> its orjson bytes; an entry lives exactly as long as its
+        #: object is the stored one (``put``/``remove`` drop it), so an id cannot be reused
+        self._encoded: dict[int, bytes] = {}
+        self._budget = budget if budget is not None else EncodeBudget()
         self._sorted: list[Key] | None = None
         self.indexed_fields: dict[str, Callable[[Obj], str]] = {}
 
@@ -94,23 +117,50 @@ class ResourceStore:
             self._sorted = sorted(self.objects)
         return self._sorted
 
-    def encoded(self, k: Key, obj: Obj) -> bytes:
-        """orjson bytes of a stored object, computed once per revision."""
-        raw = self._encoded.get(k)
-        if raw is None:
-            raw = orjson.dumps(obj)
-            self._encoded[k] = raw
+    def encoded(self, obj: Obj) -> bytes:
+        """``orjson.dumps(obj)``, computed once per revision for a stored object.
+
+        Stored dicts are immutable, so the bytes of the stored revision can be
+        shared by GET, LIST and every watcher. Any other dict (an older revision,
+        a deleted object's final state, a converted copy) is encoded and not kept.
+        """
+        raw = self._encoded.get(id(obj))
+        if raw is not None:
+            return raw
+        raw = orjson.dumps(obj)
+        md = obj.get("metadata")
+        if md is not None:
+            k = (md.get("namespace") or "", md.get("name"))
+            b = self._budget
+            if self.objects.get(k) is obj and b.used + len(raw) <= b.limit:
+                self._encoded[id(obj)] = raw
+                b.used += len(raw)
         return raw
+
+    def cached_bytes(self) -> int:
+        """Bytes this resource's encoded-object cache holds."""
+        return sum(map(len, self._encoded.values()))
+
+    def _forget_encoded(self, obj: Obj) -> None:
+        raw = self._encoded.pop(id(obj), None)
+        if raw is not None:
+            self._budget.used -= len(raw)
+
+    def clear_encoded(self) -> None:
+        """Drop every cached encoding (the resource goes away)."""
+        self._budget.used -= sum(map(len, self._encoded.values()))
+        self._encoded.clear()
 
     # -- mutation (called by Store only) ----------------------------------
     def put(self, k: Key, obj: Obj) -> Obj | None:
         old = self.objects.get(k)
         if old is not None:
             self._unindex(k, old)
+            if self._encoded:
+                self._forget_encoded(old)
         else:
             self._sorted = None
         self.objects[k] = obj
-        self._encoded.pop(k, None)
         self._index(k, obj)
         return old
 
@@ -118,7 +168,8 @@ class ResourceStore:
         old = self.objects.pop(k, None)
         if old is not None:
             self._unindex(k, old)
-            self._encoded.pop(k, None)
+            if self._encoded:
+                self._forget_encoded(old)
             self._sorted = None
         return old
 
@@ -142,8 +193,11 @@ class ResourceStore:
 class Store:
     """Every resource's objects under one revision counter."""
 
-    def __init__(self, history: int = DEFAULT_HISTORY, watch_queue: int = _watch.DEFAULT_QUEUE) -> None:
+    def __init__(self, history: int = DEFAULT_HISTORY, watch_queue: int = _watch.DEFAULT_QUEUE,
+                 encode_budget: int = DEFAULT_ENCODE_BUDGET) -> None:
         self.revision = 0
+        #: shared by every resource's cache of encoded objects (``ResourceStore.encoded``)
+        self.encode_budget = EncodeBudget(encode_budget)
         self._history = history
         self._watch_queue = watch_queue
         self._resources: dict[str, ResourceStore] = {}
@@ -154,7 +208,7 @@ class Store:
     def resource(self, key: str) -> ResourceStore:
         rs = self._resources.get(key)
         if rs is None:
-            rs = self._resources[key] = ResourceStore(key, self._history)
+            rs = self._resources[key] = ResourceStore(key, self._history, self.encode_budget)
             rs.compacted = self.floor
         return rs
 
@@ -180,6 +234,12 @@ class Store:
     def get(self, key: str, ns: str, name: str) -> Obj | None:
         rs = self._resources.get(key)
         return None if rs is None else rs.objects.get((ns, name))
+
+    def encoded(self, key: str, obj: Obj) -> bytes:
+        """``orjson.dumps(obj)``, from the resource's cache when ``obj`` is a stored
+        revision (see ``ResourceStore.encoded``); creates no resource."""
+        rs = self._resources.get(key)
+        return orjson.dumps(obj) if rs is None else rs.encoded(obj)
 
     # -- writes: callers set metadata.resourceVersion = str(rv) first -------
     def commit_put(self, key: str, obj: Obj, rv: int) -> Event:
@@ -209,6 +269,7 @@ class Store:
         """Forget a resource entirely (a CRD was deleted); watchers are closed."""
         rs = self._resources.pop(key, None)
         if rs is not None:
+            rs.clear_encoded()
             for w in list(rs.watchers):
                 w.close()
 

@@ -41,7 +41,7 @@ class Watcher:
     """
 
     def __init__(self, matches: Callable[[dict[str, Any]], bool] | None, size: int,
-                 registry: set["Watcher"]) -> None:
+                 registry: set[Watcher]) -> None:
         self._matches = matches
         self._size = size
         self._q: collections.deque[tuple[str, dict[str, Any], int]] = collections.deque()
@@ -52,28 +52,33 @@ class Watcher:
         #: called once, from the writer's commit, when the watcher is overrun: lets a
         #: consumer stuck in a blocked write give up (the HTTP stream aborts its socket)
         self.on_overrun: Callable[[], None] | None = None
+        #: called from the writer's commit when the queue stops being empty, and on
+        #: overrun and close: lets a consumer be pushed to instead of waiting on ``wait``
+        #: (the HTTP stream flushes every ready watcher in one loop callback). It must
+        #: not raise and must not write to the store.
+        self.notify: Callable[[], None] | None = None
 
-    def offer(self, ev: "Event") -> bool:
+    def offer(self, ev: Event) -> bool:
         """Queue an event if it concerns us. False: drop this watcher."""
         if self.closed:
             return False
         m = self._matches
         if m is None:
-            item = (ev.type, ev.obj, ev.rv)
+            item = ev.item
         else:
             new_ok = m(ev.obj)
             if ev.type == "ADDED":
                 if not new_ok:
                     return True
-                item = (ev.type, ev.obj, ev.rv)
+                item = ev.item
             elif ev.type == "DELETED":
                 if not (ev.old is not None and m(ev.old)) and not new_ok:
                     return True
-                item = (ev.type, ev.obj, ev.rv)
+                item = ev.item
             else:
                 old_ok = ev.old is not None and m(ev.old)
                 if new_ok and old_ok:
-                    item = ("MODIFIED", ev.obj, ev.rv)
+                    item = ev.item
                 elif new_ok:
                     item = ("ADDED", ev.obj, ev.rv)
                 elif old_ok:
@@ -87,14 +92,18 @@ class Watcher:
             if self.on_overrun is not None:
                 self.on_overrun()
             return False
-        self._q.append(item)
-        self._wake()
+        q = self._q
+        q.append(item)
+        if len(q) == 1:
+            self._wake()
         return True
 
     def _wake(self) -> None:
         w = self._waiter
         if w is not None and not w.done():
             w.set_result(None)
+        if self.notify is not None:
+            self.notify()
 
     def pending(self) -> int:
         return len(self._q)
@@ -107,6 +116,20 @@ class Watcher:
         if self.closed:
             raise Closed()
         return None
+
+    def take_all(self) -> list[tuple[str, dict[str, Any], int]]:
+        """Every queued event, oldest first (empty if none); ``Overrun`` or ``Closed``
+        as ``get_nowait`` raises them."""
+        if self.overrun:
+            raise Overrun()
+        q = self._q
+        if q:
+            items = list(q)
+            q.clear()
+            return items
+        if self.closed:
+            raise Closed()
+        return []
 
     async def wait(self) -> None:
         """Return once an event (or overrun/close) is ready, without taking it."""
