@@ -70,7 +70,7 @@ class Minik8s:
 
     async def start(self) -> None:
         await self.cluster.start()
-        self.cluster.freeze_gc()  # as cli._serve does
+        self.cluster.tune_gc_for_serving()  # as cli._serve does
         self.url = self.cluster.url
         pods = self.cluster.registry.table.by_key("pods")
         assert pods is not None

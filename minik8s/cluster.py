@@ -253,6 +253,17 @@ class Cluster:
         """Virtual clock: fire every timer due in the next ``seconds``, in order, settling between."""
         await self.manager.advance(seconds)
 
+    def tune_gc_for_serving(self) -> None:
+        """What a long-lived server does with CPython's cyclic GC (``minik8s serve``).
+
+        Stored objects are acyclic JSON trees held for good: a full collection over 100k pods
+        finds nothing and pauses every request for seconds. So freeze what exists after start
+        and leave generation 2 to explicit collections; young garbage (gen 0/1) is still
+        collected. Process-wide: not for a test process hosting many clusters.
+        """
+        self.freeze_gc()
+        gc.set_threshold(700, 10, 1_000_000)
+
     def freeze_gc(self) -> None:
         """Move everything allocated so far out of the cyclic GC's reach (long-lived state)."""
         gc.collect()

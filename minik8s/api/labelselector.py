@@ -520,6 +520,24 @@ def label_selector_from_dict(sel: Mapping[str, Any] | None) -> LabelSelector:
     exprs = sel.get("matchExpressions") or []
     if not match_labels and not exprs:
         return EVERYTHING
+    try:
+        key = (tuple(sorted(match_labels.items())),
+               tuple((e.get("key") or "", e.get("operator") or "", tuple(e.get("values") or ()))
+                     for e in exprs))
+        return _compiled(key)
+    except TypeError:  # an unhashable value (a malformed selector): compile it to get the error
+        return _compile(match_labels, exprs)
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled(key: tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str, tuple[Any, ...]], ...]]
+              ) -> LabelSelector:
+    """Selectors are immutable; controllers and the scheduler compile the same few per object."""
+    labels, exprs = key
+    return _compile(dict(labels), [{"key": k, "operator": op, "values": list(v)} for k, op, v in exprs])
+
+
+def _compile(match_labels: Mapping[str, Any], exprs: list[Any]) -> LabelSelector:
     reqs = [_new_requirement(k, EQUALS, (match_labels[k],)) for k in sorted(match_labels)]
     for expr in exprs:
         op = _EXPR_OPS.get(expr.get("operator") or "")

@@ -72,6 +72,8 @@ class ResourceStore:
         self._encoded: dict[int, bytes] = {}
         self._budget = budget if budget is not None else EncodeBudget()
         self._sorted: list[Key] | None = None
+        #: namespace -> its keys in order, rebuilt only after a create or delete there
+        self._sorted_ns: dict[str, list[Key]] = {}
         self.indexed_fields: dict[str, Callable[[Obj], str]] = {}
 
     # -- indexes -----------------------------------------------------------
@@ -117,6 +119,13 @@ class ResourceStore:
             self._sorted = sorted(self.objects)
         return self._sorted
 
+    def sorted_keys_in(self, ns: str) -> list[Key]:
+        """One namespace's keys in order (read-only: a LIST in a namespace walks it)."""
+        keys = self._sorted_ns.get(ns)
+        if keys is None:
+            keys = self._sorted_ns[ns] = [(ns, n) for n in sorted(self.by_namespace.get(ns, {}))]
+        return keys
+
     def encoded(self, obj: Obj) -> bytes:
         """``orjson.dumps(obj)``, computed once per revision for a stored object.
 
@@ -136,6 +145,12 @@ class ResourceStore:
                 self._encoded[id(obj)] = raw
                 b.used += len(raw)
         return raw
+
+    def remember_encoded(self, obj: Obj, raw: bytes) -> None:
+        """Seed the cache with ``obj``'s encoding, already made by the write path."""
+        if id(obj) not in self._encoded and self._budget.used + len(raw) <= self._budget.limit:
+            self._encoded[id(obj)] = raw
+            self._budget.used += len(raw)
 
     def cached_bytes(self) -> int:
         """Bytes this resource's encoded-object cache holds."""
@@ -160,6 +175,7 @@ class ResourceStore:
                 self._forget_encoded(old)
         else:
             self._sorted = None
+            self._sorted_ns.pop(k[0], None)
         self.objects[k] = obj
         self._index(k, obj)
         return old
@@ -171,6 +187,7 @@ class ResourceStore:
             if self._encoded:
                 self._forget_encoded(old)
             self._sorted = None
+            self._sorted_ns.pop(k[0], None)
         return old
 
     def record(self, ev: Event) -> None:

@@ -7,7 +7,6 @@ Deployment controller exist, the Endpoints of running pods come from the control
 
 from __future__ import annotations
 
-import importlib.util
 import ipaddress
 import re
 from pathlib import Path
@@ -135,8 +134,6 @@ spec:
   type: NodePort
 """
 
-RUNS_PODS = all(importlib.util.find_spec(m) is not None for m in (
-    "minik8s.scheduler.scheduler", "minik8s.sim.kubelet", "minik8s.controllers.deployment"))
 SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/12")
 
 
@@ -199,7 +196,6 @@ def test_s1_services_get_cluster_ips_node_ports_and_an_external_ip(served: Any,
     assert svc["status"]["loadBalancer"]["ingress"] == [{"ip": "172.18.255.200", "ipMode": "VIP"}]
 
 
-@pytest.mark.skipif(not RUNS_PODS, reason="needs the scheduler, kubelet and Deployment controller")
 def test_s1_endpoints_list_the_running_pods(served: Any, tmp_path: Path) -> None:
     setup_s1(served, tmp_path)
 

@@ -6,7 +6,6 @@ for the scheduler and kubelet.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -220,11 +219,8 @@ async def test_bad_schedules_are_reported(cluster: Cluster, spec: Obj, reason: s
 
 
 # -- with every default component (scheduler and kubelet included) ----------------------
-FULL = all(importlib.util.find_spec(m) is not None
-           for m in ("minik8s.scheduler.scheduler", "minik8s.sim.kubelet"))
 
 
-@pytest.mark.skipif(not FULL, reason="needs the scheduler and the simulated kubelet")
 async def test_with_every_default_component_an_hour_leaves_the_last_three_jobs() -> None:
     async with Cluster(clock="virtual", serve=False) as c:
         cj = make_cronjob()

@@ -457,7 +457,6 @@ def test_after_any_scale_and_image_sequence_the_newest_replicaset_owns_all_pods(
 # --- with every component: the simulated kubelet (and scheduler) run the pods -------------------
 
 HAVE_SCHEDULER = importlib.util.find_spec("minik8s.scheduler.scheduler") is not None
-HAVE_KUBELET = importlib.util.find_spec("minik8s.sim.kubelet") is not None
 
 
 async def tick(c: Cluster) -> None:
@@ -469,7 +468,6 @@ async def tick(c: Cluster) -> None:
     await c.advance(1)
 
 
-@pytest.mark.skipif(not HAVE_KUBELET, reason="the simulated kubelet is not built yet")
 async def test_with_all_components_a_rolling_update_completes_within_its_bounds() -> None:
     async with Cluster(clock="virtual", serve=False) as c:
         c.client.create(make_deployment(replicas=4))

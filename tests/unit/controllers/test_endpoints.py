@@ -8,7 +8,6 @@ flips and deletions, the ready addresses are exactly the ready, non-terminating 
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -293,11 +292,8 @@ def test_the_ready_set_always_equals_the_ready_selected_pods(steps: list[tuple[s
 
 
 # -- with every default component (scheduler and kubelet included) ----------------------
-FULL = all(importlib.util.find_spec(m) is not None for m in (
-    "minik8s.scheduler.scheduler", "minik8s.sim.kubelet", "minik8s.controllers.deployment"))
 
 
-@pytest.mark.skipif(not FULL, reason="needs the scheduler, kubelet and Deployment controller")
 async def test_with_every_default_component_a_deployments_pods_become_endpoints() -> None:
     async with Cluster(clock="virtual", serve=False) as c:
         c.client.create({"apiVersion": "apps/v1", "kind": "Deployment",

@@ -6,7 +6,6 @@ by binding pods and writing the status a kubelet would.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from collections.abc import AsyncIterator
 from typing import Any
@@ -358,11 +357,8 @@ async def test_a_finished_job_is_deleted_after_its_ttl_with_its_pods(cluster: Cl
 
 
 # -- with every default component (scheduler and kubelet included) ----------------------
-FULL = all(importlib.util.find_spec(m) is not None
-           for m in ("minik8s.scheduler.scheduler", "minik8s.sim.kubelet"))
 
 
-@pytest.mark.skipif(not FULL, reason="needs the scheduler and the simulated kubelet")
 async def test_with_every_default_component_pods_that_complete_finish_the_job() -> None:
     async with Cluster(clock="virtual", serve=False) as c:
         j = make_job(completions=3, parallelism=2)
@@ -376,7 +372,6 @@ async def test_with_every_default_component_pods_that_complete_finish_the_job() 
         assert [p["status"]["phase"] for p in job_pods(c)] == ["Succeeded"] * 3
 
 
-@pytest.mark.skipif(not FULL, reason="needs the scheduler and the simulated kubelet")
 async def test_with_every_default_component_failing_pods_exhaust_the_backoff_limit() -> None:
     async with Cluster(clock="virtual", serve=False) as c:
         j = make_job(backoffLimit=2)
