@@ -151,8 +151,32 @@ def render(sections: list[Section], *, quick: bool, loop: str, wall_s: float,
     ]
     for s in sections:
         out.append(s.markdown())
-    out += [HOW_TO]
+    out += [*kept_sections(), HOW_TO]
     return "\n".join(out)
+
+
+#: sections other tools write into docs/performance.md (``bench/soak.py --write``): a run
+#: of ``bench.run`` rewrites the file, so it carries them over as they stand
+KEPT = ("## Soak",)
+DOC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs",
+                   "performance.md")
+
+
+def kept_sections(path: str = DOC) -> list[str]:
+    """The sections of the current report that ``bench.run`` does not measure itself."""
+    try:
+        with open(path) as f:
+            doc = f.read()
+    except OSError:
+        return []
+    out = []
+    for title in KEPT:
+        start = doc.find(f"\n{title}\n")
+        if start < 0:
+            continue
+        end = doc.find("\n## ", start + 1)
+        out.append(doc[start + 1:end + 1 if end >= 0 else len(doc)].rstrip("\n") + "\n")
+    return out
 
 
 HOW_TO = """## How to run

@@ -1,4 +1,4 @@
-"""``python -m bench.soak [--seconds 300] [--interval 60] [--data-dir DIR] [--write]``
+"""``python -m bench.soak [--seconds 600] [--interval 60] [--event-ttl 60s] [--data-dir DIR] [--write]``
 (or ``--write-cost``: what ``--data-dir`` costs per write, in process)
 
 A bounded soak: ``minik8s serve`` in its own process (all controllers, as a user runs
@@ -9,8 +9,13 @@ from their last resourceVersion (and relist on 410), and a lister. Every interva
 reports the server's RSS and the latency percentiles of the requests in it; the point
 is whether RSS stays flat and latency steady. Loopback only; it stops by itself.
 
+The server runs with ``--event-ttl 60s`` (kube-apiserver's default, and minik8s's, is
+1h): the Events the pod churn records (~40 a second) then reach their steady state
+within the run, which a 1h TTL would only reach after an hour.
+
 ``--write`` puts the table into docs/performance.md as its "Soak" section (replacing
-an earlier one); otherwise the markdown is printed.
+the generated part of an earlier one, keeping the prose written under it); otherwise
+the markdown is printed.
 """
 
 from __future__ import annotations
@@ -156,11 +161,11 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
-def serve(data_dir: str | None) -> tuple[subprocess.Popen[bytes], str, str]:
+def serve(data_dir: str | None, event_ttl: str) -> tuple[subprocess.Popen[bytes], str, str]:
     tmp = tempfile.mkdtemp(prefix="minik8s-soak-")
     log = os.path.join(tmp, "serve.log")
     cmd = [sys.executable, "-m", "minik8s.cli", "serve", "--port", "0", "--dns-port", "0",
-           "--kubeconfig", os.path.join(tmp, "kubeconfig")]
+           "--kubeconfig", os.path.join(tmp, "kubeconfig"), "--event-ttl", event_ttl]
     if data_dir:
         cmd += ["--data-dir", data_dir]
     with open(log, "wb") as out:
@@ -184,8 +189,9 @@ def _ms(xs: list[float], q: float) -> str:
 
 
 def run(seconds: float, interval: float, writers: int, watchers: int,
-        data_dir: str | None, pods: bool = True) -> tuple[list[str], dict[str, Any]]:
-    proc, url, _tmp = serve(data_dir)
+        data_dir: str | None, pods: bool = True,
+        event_ttl: str = "60s") -> tuple[list[str], dict[str, Any]]:
+    proc, url, _tmp = serve(data_dir, event_ttl)
     try:
         requests.post(url + "/api/v1/namespaces", json={"metadata": {"name": NS}}, timeout=30)
         soak = Soak(url, seconds, interval)
@@ -199,10 +205,12 @@ def run(seconds: float, interval: float, writers: int, watchers: int,
         t0 = time.monotonic()
         for t in threads:
             t.start()
-        rows = ["| elapsed | requests | req/s | p50 ms | p95 ms | p99 ms | max ms | errors "
-                "| watch events | relists | server RSS MiB |",
+        rows = [("| elapsed | requests | req/s | p50 ms | p95 ms | p99 ms | max ms | errors "
+                 "| watch events | relists | server RSS MiB |"),
                 "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         rss = [start_rss]
+        #: (seconds elapsed, RSS) at the end of each interval
+        series: list[tuple[float, float]] = []
         k = 0
         while soak.live():
             k += 1
@@ -210,6 +218,7 @@ def run(seconds: float, interval: float, writers: int, watchers: int,
             w = soak.take()
             rss.append(rss_mib(proc.pid))
             secs = round(k * interval)
+            series.append((secs, rss[-1]))
             label = f"{secs // 60}:{secs % 60:02d}"
             rows.append(f"| {label} | {len(w.lat)} | {len(w.lat) / interval:.0f} | "
                         f"{_ms(w.lat, 0.5)} | {_ms(w.lat, 0.95)} | {_ms(w.lat, 0.99)} | "
@@ -224,7 +233,7 @@ def run(seconds: float, interval: float, writers: int, watchers: int,
             stored[kind] = len(requests.get(url + path, timeout=60).json()["items"])
         summary = {"stored": stored, "rss_start_mib": start_rss, "rss_end_mib": rss[-1],
                    "rss_after_first_interval_mib": rss[1] if len(rss) > 1 else start_rss,
-                   "rss_max_mib": max(rss)}
+                   "rss_max_mib": max(rss), "rss_series": series}
         return rows, summary
     finally:
         proc.terminate()
@@ -234,40 +243,69 @@ def run(seconds: float, interval: float, writers: int, watchers: int,
             proc.kill()
 
 
+MARK = "Written by `bench/soak.py --write`."
+
+
+def _label(secs: float) -> str:
+    secs = round(secs)
+    return f"{secs // 60}:{secs % 60:02d}"
+
+
+def settled(series: list[tuple[float, float]]) -> str:
+    """RSS over the last third of the run (two intervals at least), once warm-up is over."""
+    if len(series) < 3:
+        return ""
+    late = series[-max(2, len(series) // 3):]
+    (t0, r0), (t1, r1) = late[0], late[-1]
+    return (f" Last {len(late)} intervals ({_label(t0)} to {_label(t1)}): RSS {r0:.0f} → "
+            f"{r1:.0f} MiB ({(r1 - r0) / (t1 - t0) * 60:+.1f} MiB a minute).")
+
+
 def markdown(rows: list[str], summary: dict[str, Any], argv: list[str], seconds: float,
-             writers: int, watchers: int, data_dir: str | None, pods: bool = True) -> str:
+             writers: int, watchers: int, data_dir: str | None, pods: bool = True,
+             event_ttl: str = "60s") -> str:
     growth = summary["rss_end_mib"] - summary["rss_after_first_interval_mib"]
     return "\n".join([
         "## Soak",
         "",
-        f"`python -m bench.soak {' '.join(argv)}`: {seconds:.0f} s against `minik8s serve` "
-        f"(all controllers{', --data-dir' if data_dir else ''}) in its own process; "
-        f"{writers} ConfigMap writers (create/update/delete over 200 names each, ~1 KiB "
-        f"objects), {'a pod writer, ' if pods else ''}{watchers} watchers resuming from their last "
-        "resourceVersion, a lister (`limit=500` every 0.5 s). Latency is per request, "
-        "client side, all verbs together; RSS is the server process's at the end of each "
-        "interval.",
+        (f"`python -m bench.soak {' '.join(argv)}`: {seconds:.0f} s against `minik8s serve "
+         f"--event-ttl {event_ttl}` (all controllers{', --data-dir' if data_dir else ''}) in its "
+         f"own process; {writers} ConfigMap writers (create/update/delete over 200 names each, "
+         f"~1 KiB objects), {'a pod writer, ' if pods else ''}{watchers} watchers resuming from "
+         "their last resourceVersion, a lister (`limit=500` every 0.5 s). Events expire "
+         f"{event_ttl} after their last write (the default, as kube-apiserver's, is 1h), so the "
+         "Events the pod churn records reach their steady state within the run. Latency is per "
+         "request, client side, all verbs together; RSS is the server process's at the end of "
+         "each interval."),
         "",
         *rows,
         "",
         f"Server RSS: {summary['rss_start_mib']:.0f} MiB at start, "
         f"{summary['rss_after_first_interval_mib']:.0f} MiB after the first interval, "
         f"{summary['rss_end_mib']:.0f} MiB at the end ({growth:+.0f} MiB after the first "
-        f"interval; max {summary['rss_max_mib']:.0f} MiB). Stored at the end: "
+        f"interval; max {summary['rss_max_mib']:.0f} MiB)."
+        + settled(summary.get("rss_series") or [])
+        + " Stored at the end: "
         + ", ".join(f"{n} {k}" for k, n in summary["stored"].items())
-        + ". Written by `bench/soak.py --write`.",
+        + ". " + MARK,
         "",
     ])
 
 
 def write_section(text: str) -> str:
+    """Put ``text`` in as the Soak section; prose written under an earlier one's generated
+    part (after ``MARK``) stays."""
     path = os.path.join(ROOT, "docs", "performance.md")
     with open(path) as f:
         doc = f.read()
     start = doc.find("\n## Soak\n")
     if start >= 0:
         end = doc.find("\n## ", start + 1)
-        doc = doc[:start + 1] + text + (doc[end + 1:] if end >= 0 else "")
+        end = end if end >= 0 else len(doc)
+        mark = doc.find(MARK, start, end)
+        prose = doc[mark + len(MARK):end].strip("\n") if mark >= 0 else ""
+        section = text + ("\n" + prose + "\n" if prose else "")
+        doc = doc[:start + 1] + section + "\n" + doc[end + 1:]
     else:
         at = doc.find("\n## How to run")
         doc = (doc[:at + 1] + text + "\n" + doc[at + 1:]) if at >= 0 else doc + "\n" + text
@@ -319,12 +357,16 @@ def write_cost(n: int = 2000) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__.split("\n")[0])
-    ap.add_argument("--seconds", type=float, default=300, help="how long (default 300)")
+    # warm-up takes minutes: the watch history (10,000 writes a resource) and the scheduler's
+    # cache of parsed pods (4,096) fill at the pod writer's ~8 pods a second
+    ap.add_argument("--seconds", type=float, default=600, help="how long (default 600)")
     ap.add_argument("--interval", type=float, default=None,
                     help="seconds per table row (default 60, or seconds/5 for short runs)")
     ap.add_argument("--writers", type=int, default=4)
     ap.add_argument("--watchers", type=int, default=3)
     ap.add_argument("--data-dir", default=None, help="soak the durable path (--data-dir)")
+    ap.add_argument("--event-ttl", default="60s", metavar="DURATION",
+                    help="the server's --event-ttl (default 60s: steady within a 5-minute run)")
     ap.add_argument("--no-pods", action="store_true",
                     help="no pod writer (no scheduler, kubelet or Events at work)")
     ap.add_argument("--write", action="store_true", help="put the table into docs/performance.md")
@@ -336,9 +378,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     interval = args.interval or (60.0 if args.seconds >= 300 else max(args.seconds / 5, 1.0))
     rows, summary = run(args.seconds, interval, args.writers, args.watchers, args.data_dir,
-                        not args.no_pods)
+                        not args.no_pods, args.event_ttl)
     text = markdown(rows, summary, sys.argv[1:] if argv is None else argv, args.seconds,
-                    args.writers, args.watchers, args.data_dir, not args.no_pods)
+                    args.writers, args.watchers, args.data_dir, not args.no_pods,
+                    args.event_ttl)
     if args.write:
         print(f"wrote the Soak section of {write_section(text)}")
     else:

@@ -47,6 +47,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--data-sync", choices=("full", "normal"), default=None,
                    help="full (default): each write is on disk before it is acknowledged; "
                         "normal: it survives a crash of minik8s, not of the machine")
+    s.add_argument("--event-ttl", type=_duration, default=None, metavar="DURATION",
+                   help="how long an Event lives after its last write, a Go duration "
+                        "(default 1h, as kube-apiserver; 0 keeps Events)")
     snap = sub.add_parser("snapshot", help="export or import a data directory's state as YAML")
     ssub = snap.add_subparsers(dest="action", required=True)
     for action, text in (("save", "write the state of --data-dir to FILE"),
@@ -70,6 +73,16 @@ def _flag_bool(v: str) -> bool:
     if low in ("false", "f", "0"):
         return False
     raise argparse.ArgumentTypeError(f"invalid boolean value {v!r}")
+
+
+def _duration(v: str) -> float:
+    """A Go duration flag value (``1h``, ``90s``, ``5m``) in seconds."""
+    from minik8s.api.cron import go_duration
+
+    try:
+        return go_duration(v)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _route(args: argparse.Namespace) -> int:
@@ -142,6 +155,8 @@ async def _serve(args: argparse.Namespace, started: float) -> int:
         cfg.durability.data_dir = args.data_dir
     if args.data_sync:
         cfg.durability.sync = args.data_sync
+    if args.event_ttl is not None:
+        cfg.event_ttl = args.event_ttl
     path = args.kubeconfig
     try:
         cluster = Cluster(cfg, host=args.host, port=args.port, kubeconfig_path=path,
@@ -163,13 +178,7 @@ async def _serve(args: argparse.Namespace, started: float) -> int:
         target = kubeconfig.default_path()
         kubeconfig.merge_into(target, cluster.url, token=cluster.admin_token,
                               ca_pem=cluster.ca_pem)
-    cluster.freeze_gc()
-    # a long-lived server holds most of its objects for good: a full collection over 100k
-    # pods pauses for seconds, so leave generation 2 to explicit freezes (bench/: create p99
-    # 306 ms → 35 ms with 100k pods stored)
-    import gc
-
-    gc.set_threshold(700, 10, 1_000_000)
+    cluster.tune_gc_for_serving()
     took = (time.perf_counter() - started) * 1000
     nodes = ", ".join(n.name for n in cfg.nodes)
     print(f"minik8s serving the Kubernetes API at {cluster.url} (ready in {took:.0f} ms)")

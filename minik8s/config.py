@@ -113,6 +113,10 @@ class ClusterConfig:
     watch_history: int = 10_000
     #: events a slow watcher may have queued before it is closed with 410
     watch_queue: int = 10_000
+    #: seconds an Event lives after its last write (kube-apiserver --event-ttl, 1h; a Go
+    #: duration such as "10m" in a --config file): without it the Events of pod churn pile
+    #: up for as long as the cluster runs; 0 keeps them
+    event_ttl: float = 3600.0
     region: str = "minik8s"
     zone: str = "minik8s-a"
     #: controllers to run, like kube-controller-manager --controllers: "*" = the defaults,

@@ -31,4 +31,5 @@ DEFAULT: tuple[str, ...] = (
     "disruption",
     "metrics",
     "hpa",
+    "eventttl",
 )

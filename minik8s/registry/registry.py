@@ -13,6 +13,7 @@ Neighbours: ``registry.strategy`` (per-kind data), ``registry.admission``,
 from __future__ import annotations
 
 import base64
+import collections
 import dataclasses
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -32,6 +33,8 @@ from minik8s.api import objects
 FINALIZER_FOREGROUND = "foregroundDeletion"
 FINALIZER_ORPHAN = "orphan"
 #: etcd's --max-request-bytes default (1.5 MiB): a larger object cannot be stored
+#: aggregation keys remembered (client-go's EventCorrelator LRU size)
+EVENT_LRU = 4096
 MAX_OBJECT_BYTES = 1536 * 1024
 
 
@@ -81,8 +84,9 @@ class Registry:
         #: ``pods/log``: (namespace, name, container, *, previous, tail_lines, timestamps,
         #: since_seconds, limit_bytes) -> text; set by the simulated kubelet
         self.pod_logs: Callable[..., str] | None = None
-        #: (namespace, involved uid, reason, message, type) → event name, for aggregation
-        self._event_index: dict[tuple[Any, ...], str] = {}
+        #: (namespace, involved uid, reason, message, type) → event name, for aggregation; an
+        #: LRU of EVENT_LRU entries, as client-go's EventCorrelator keeps (maxLruCacheEntries)
+        self._event_index: collections.OrderedDict[tuple[Any, ...], str] = collections.OrderedDict()
         #: events admission wants recorded once the object is stored
         self._pending_events: list[tuple[Obj, str, str]] = []
         #: set by the composition root when auth is on (minik8s.auth.component): a check
@@ -836,18 +840,20 @@ class Registry:
         now = self._now()
         # aggregate like the recorder: same object, reason, message → count++
         key = (ns, ref.get("uid"), reason, message, type)
-        seen = self._event_index.get(key)
+        index = self._event_index
+        seen = index.get(key)
         if seen is not None:
+            index.move_to_end(key)
             ev = self.store.get("events", ns, seen)
             if ev is not None:
                 new = objects.deep_copy(ev)
                 new["count"] = int(ev.get("count", 1)) + 1
                 new["lastTimestamp"] = now
                 return self._commit(res, new, ev)
-        if len(self._event_index) > 100_000:
-            self._event_index.clear()
         name = f"{md.get('name', 'unknown')}.{self.names.rng.getrandbits(64):x}"
-        self._event_index[key] = name
+        index[key] = name
+        if len(index) > EVENT_LRU:
+            index.popitem(last=False)
         ev = {
             "apiVersion": "v1", "kind": "Event",
             "metadata": {"name": name, "namespace": ns, "uid": self.names.uid(),
