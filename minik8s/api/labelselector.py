@@ -291,7 +291,11 @@ class LabelSelector:
     @classmethod
     def from_requirements(cls, reqs: Iterable[tuple[str, str, Iterable[str]]]) -> LabelSelector:
         """Build from (key, operator, values), validated like NewRequirement (SelectorError)."""
-        return cls(_new_requirement(k, op, tuple(vs)) for k, op, vs in reqs)
+        key = tuple((k, op, tuple(vs)) for k, op, vs in reqs)
+        try:
+            return _from_requirements(key)
+        except TypeError:  # an unhashable value: build it uncached (and fail as it fails)
+            return cls(_new_requirement(k, op, vs) for k, op, vs in key)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("LabelSelector is immutable")
@@ -527,6 +531,12 @@ def label_selector_from_dict(sel: Mapping[str, Any] | None) -> LabelSelector:
         return _compiled(key)
     except TypeError:  # an unhashable value (a malformed selector): compile it to get the error
         return _compile(match_labels, exprs)
+
+
+@functools.lru_cache(maxsize=4096)
+def _from_requirements(key: tuple[tuple[str, str, tuple[Any, ...]], ...]) -> LabelSelector:
+    """Selectors are immutable; the scheduler builds the same few for every pod it places."""
+    return LabelSelector(_new_requirement(k, op, vs) for k, op, vs in key)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from minik8s.api import errors
 from minik8s.api.resources import Resource
 from minik8s.registry.registry import ListResult, Registry, WriteOptions
@@ -41,10 +43,18 @@ class Client:
         return WriteOptions(dry_run=dry_run, field_manager=manager or self.field_manager,
                             field_validation="Strict", version=version)
 
+    def _copy(self, res: Resource, obj: Obj) -> Obj:
+        """The caller's own copy of a stored object: decoded from the store's encoding of
+        that revision (made once, at commit), which saves re-encoding it here."""
+        try:
+            return orjson.loads(self.reg.store.resource(res.key).encoded(obj))  # type: ignore[no-any-return]
+        except (TypeError, orjson.JSONEncodeError):  # a dry run's object orjson cannot encode
+            return objects.deep_copy(obj)
+
     # -- verbs ---------------------------------------------------------------
     def get(self, api_version: str, kind: str, name: str, namespace: str = "") -> Obj:
         res, v = self._res_ver(api_version, kind)
-        return objects.deep_copy(self.reg.get(res, namespace, name, v))
+        return self._copy(res, self.reg.get(res, namespace, name, v))
 
     def get_or_none(self, api_version: str, kind: str, name: str, namespace: str = "") -> Obj | None:
         try:
@@ -66,14 +76,14 @@ class Client:
                manager: str | None = None) -> Obj:
         res, v = self._res_ver(obj["apiVersion"], obj["kind"])
         ns = namespace or (obj.get("metadata") or {}).get("namespace", "")
-        return objects.deep_copy(self.reg.create(res, ns, obj, self._opts(v, dry_run, manager)))
+        return self._copy(res, self.reg.create(res, ns, obj, self._opts(v, dry_run, manager)))
 
     def update(self, obj: Obj, *, subresource: str | None = None, dry_run: bool = False,
                manager: str | None = None) -> Obj:
         res, v = self._res_ver(obj["apiVersion"], obj["kind"])
         md = obj["metadata"]
-        return objects.deep_copy(self.reg.update(res, md.get("namespace", ""), md["name"], obj,
-                                             self._opts(v, dry_run, manager), None, subresource))
+        return self._copy(res, self.reg.update(res, md.get("namespace", ""), md["name"], obj,
+                                               self._opts(v, dry_run, manager), None, subresource))
 
     def update_status(self, obj: Obj, manager: str | None = None) -> Obj:
         return self.update(obj, subresource="status", manager=manager)
@@ -86,8 +96,8 @@ class Client:
         opts.force = force
         if subresource == "scale":
             return self.reg.sub.patch_scale(res, namespace, name, patch_type, patch, opts)
-        return objects.deep_copy(self.reg.patch(res, namespace, name, patch_type, patch, opts,
-                                            None, subresource))
+        return self._copy(res, self.reg.patch(res, namespace, name, patch_type, patch, opts,
+                                              None, subresource))
 
     def apply(self, obj: Obj, *, manager: str | None = None, force: bool = False) -> Obj:
         md = obj.get("metadata") or {}
