@@ -15,7 +15,7 @@ from aiohttp import web
 
 from minik8s.api import errors
 from minik8s.server import negotiation as neg
-from minik8s.server import paths, rest
+from minik8s.server import paths
 from minik8s.server.discovery import AGG_CT, Discovery
 from minik8s.server.rest import RestHandler
 
@@ -85,7 +85,6 @@ class ApiServer:
         if self.auth_middleware is not None:
             middlewares.append(self.auth_middleware)
         app = web.Application(middlewares=middlewares, client_max_size=neg.MAX_BODY + 1024)
-        app.on_response_prepare.append(rest.add_deprecation_warning)
         r = app.router
         for p in ("/healthz", "/livez", "/readyz"):
             r.add_get(p, self.health)

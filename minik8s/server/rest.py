@@ -26,26 +26,25 @@ if TYPE_CHECKING:
 
 FIELD_VALIDATION = ("Strict", "Warn", "Ignore")
 
-#: resource key -> the Warning every request to it gets (prerelease-lifecycle deprecation,
-#: worded by apiserver's deprecation.WarningMessage)
+#: resource key -> the Warning every request to it gets, errors and watch streams included
+#: (prerelease-lifecycle deprecation, worded by apiserver's deprecation.WarningMessage); set
+#: on those requests' responses only (``RestHandler._deprecated``)
 DEPRECATED = {
     "endpoints": "v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice",
     "componentstatuses": "v1 ComponentStatus is deprecated in v1.19+",
 }
-#: typed request key on aiohttp >= 3.14 (plain str keys warn there), a str before
-_WARNING: Any = (web.RequestKey("deprecation_warning", str) if hasattr(web, "RequestKey")
-                 else "deprecation_warning")
-
-
-async def add_deprecation_warning(request: web.BaseRequest, response: web.StreamResponse) -> None:
-    """``on_response_prepare`` hook: also covers errors and watch streams."""
-    warning = request.get(_WARNING)
-    if warning:
-        response.headers.add("Warning", f'299 - "{warning}"')
+def _deprecation_headers(res: Resource) -> dict[str, str] | None:
+    warning = DEPRECATED.get(res.key)
+    return None if warning is None else {"Warning": _warning(warning)}
 
 
 def _query_bool(q: Any, name: str) -> bool:
-    return str(q.get(name, "")).lower() in ("true", "1")
+    """apimachinery's query conversion (Convert_Slice_string_To_bool): absent, ``0`` or
+    ``false`` (any case) is false; any other value, an empty one too, is true."""
+    if name not in q:
+        return False
+    v = str(q.get(name))
+    return not (v == "0" or v.lower() == "false")
 
 
 def write_options(request: web.Request, version: str, *, body_dry_run: Any = None) -> WriteOptions:
@@ -96,7 +95,25 @@ class RestHandler:
     async def handle(self, request: web.Request, t: Target) -> web.StreamResponse:
         res = self._resource(t)
         if res.key in DEPRECATED:
-            request[_WARNING] = DEPRECATED[res.key]
+            return await self._deprecated(request, res, t)
+        return await self._dispatch(request, res, t)
+
+    async def _deprecated(self, request: web.Request, res: Resource,
+                          t: Target) -> web.StreamResponse:
+        """A request to a deprecated resource: its answer, an error too, carries the
+        deprecation ``Warning`` (kube-apiserver records it before the handler runs). A
+        watch sends it with its own headers; the LIST of such a resource is never
+        streamed (``_list``), so every other answer is still unsent here."""
+        try:
+            resp = await self._dispatch(request, res, t)
+        except errors.ApiError as e:
+            resp = neg.status_response(e)
+        if not resp.prepared:
+            resp.headers.add("Warning", _warning(DEPRECATED[res.key]))
+        return resp
+
+    async def _dispatch(self, request: web.Request, res: Resource,
+                        t: Target) -> web.StreamResponse:
         m = request.method
         ns = t.namespace or ""
         if t.watch and m != "GET":
@@ -104,7 +121,11 @@ class RestHandler:
         if m == "GET":
             if t.name and not t.watch:
                 return self._get(request, res, t)
-            if t.watch or _query_bool(request.query, "watch"):
+            q = request.query
+            watch = _query_bool(q, "watch")
+            if "resourceVersionMatch" in q or "sendInitialEvents" in q:
+                validate_list_options(q, watch)
+            if t.watch or watch:
                 if t.name:
                     return await self._watch(request, res, t, name=t.name)
                 return await self._watch(request, res, t)
@@ -128,7 +149,7 @@ class RestHandler:
         headers = _warning_headers(ctx)
         if accept.form == "table" and obj.get("kind") == res.kind:
             table = tables.to_table(res, [obj], self.clock.now(),
-                                    include_object=request.query.get("includeObject", "Metadata"),
+                                    include_object=include_object(request.query),
                                     resource_version=obj["metadata"].get("resourceVersion", ""),
                                     api_version=f"meta.k8s.io/{accept.table_version}")
             return neg.json_response(table, status, headers=headers)
@@ -194,7 +215,7 @@ class RestHandler:
         accept = neg.negotiate(request)
         if accept.form == "table":
             table = tables.to_table(res, result.items, self.clock.now(),
-                                    include_object=q.get("includeObject", "Metadata"),
+                                    include_object=include_object(q),
                                     resource_version=result.resource_version,
                                     continue_token=result.continue_token,
                                     api_version=f"meta.k8s.io/{accept.table_version}")
@@ -220,6 +241,9 @@ class RestHandler:
             parts = list(map(orjson.dumps, result.items))
         head = orjson.dumps({"kind": list_kind, "apiVersion": api_version,
                              "metadata": _list_meta(result)})[:-1] + b',"items":['
+        if res.key in DEPRECATED:  # one unsent answer, so that it takes the Warning
+            return web.Response(body=head + b",".join(parts) + b"]}",
+                                headers={"Content-Type": neg.JSON})
         return await listbody.respond(request, head, parts, b"]}")
 
     async def _watch(self, request: web.Request, res: Resource, t: Target,
@@ -228,9 +252,14 @@ class RestHandler:
         fs = q.get("fieldSelector")
         if name:
             fs = f"metadata.name={name}" + (f",{fs}" if fs else "")
+        accept = neg.negotiate(request)
+        # a bad includeObject is a 400 before the stream starts (optionsForTransform)
+        include = include_object(q) if accept.form == "table" else "Metadata"
         return await watchstream.stream(request, self.reg, res, t, self.clock,
                                         label_selector=q.get("labelSelector"),
-                                        field_selector=fs)
+                                        field_selector=fs, accept=accept,
+                                        include_object=include,
+                                        headers=_deprecation_headers(res))
 
     # ---------------------------------------------------------------- writes
     async def _read(self, request: web.Request, *, patch: bool = False) -> tuple[Any, bytes, str]:
@@ -238,12 +267,14 @@ class RestHandler:
         ct = neg.content_type_of(request)
         return neg.decode_body(raw, ct, patch=patch), raw, ct
 
-    def _dupes(self, raw: bytes, ct: str, opts: WriteOptions) -> list[str] | None:
+    def _dupes(self, raw: bytes, body: Any, ct: str, opts: WriteOptions) -> list[str] | None:
+        """Duplicate keys of a JSON body (``body`` is ``raw`` decoded, so it is parsed
+        once); called before the registry sees ``body``."""
         if opts.field_validation == "Ignore" or ct not in ("", neg.JSON, "application/octet-stream"):
             return None
         from minik8s.api import schemas
 
-        return schemas.duplicate_fields(raw) or None
+        return schemas.duplicate_fields(raw, body) or None
 
     async def _post(self, request: web.Request, res: Resource, t: Target) -> web.Response:
         ns = t.namespace or ""
@@ -268,7 +299,7 @@ class RestHandler:
         body, raw, ct = await self._read(request)
         opts = write_options(request, t.version)
         ctx = Context()
-        obj = self.reg.create(res, ns, body, opts, ctx, self._dupes(raw, ct, opts))
+        obj = self.reg.create(res, ns, body, opts, ctx, self._dupes(raw, body, ct, opts))
         return self._respond_obj(request, res, obj, 200 if res.virtual else 201, ctx)
 
     async def _put(self, request: web.Request, res: Resource, t: Target) -> web.Response:
@@ -290,7 +321,7 @@ class RestHandler:
             raise errors.MethodNotAllowed()
         existed = self.reg.get_or_none(res, ns, t.name) is not None
         obj = self.reg.update(res, ns, t.name, body, opts, ctx, t.sub or None,
-                              self._dupes(raw, ct, opts))
+                              self._dupes(raw, body, ct, opts))
         return self._respond_obj(request, res, obj, 200 if existed else 201, ctx)
 
     async def _patch(self, request: web.Request, res: Resource, t: Target) -> web.Response:
@@ -355,6 +386,69 @@ class RestHandler:
                                                  "group": res.group, "kind": res.plural,
                                                  "uid": md.get("uid", "")}))
         return self._respond_obj(request, res, obj)
+
+
+#: ListOptions.resourceVersionMatch values (metav1.ResourceVersionMatch*)
+EXACT, NOT_OLDER_THAN = "Exact", "NotOlderThan"
+
+
+def validate_list_options(q: Any, watch: bool) -> None:
+    """kube-apiserver's ``ValidateListOptions`` (``internalversion/validation``, run by
+    ``ListResource`` before listing or watching): a 422 ``ListOptions.meta.k8s.io`` Invalid.
+    ``watch`` is the ``watch`` parameter (a ``/watch/`` path alone is validated as a list,
+    as there). The watch rules are those with the WatchList feature on (minik8s serves
+    ``sendInitialEvents``); 1.33 has it off by default and refuses every
+    ``sendInitialEvents`` on a watch."""
+    match = q.get("resourceVersionMatch", "")
+    send = q.get("sendInitialEvents")  # any value, even empty, sets the pointer
+    rv, cont = q.get("resourceVersion", ""), q.get("continue", "")
+    errs: list[errors.FieldError] = []
+
+    def forbidden(detail: str, field: str = "resourceVersionMatch") -> None:
+        errs.append(errors.FieldError("forbidden", field, detail=detail))
+
+    if watch:
+        if send is not None and match != NOT_OLDER_THAN:
+            forbidden(f"sendInitialEvents requires setting resourceVersionMatch to {NOT_OLDER_THAN}")
+        if match:
+            if send is None:
+                forbidden("resourceVersionMatch is forbidden for watch unless sendInitialEvents "
+                          "is provided")
+            if match != NOT_OLDER_THAN:
+                errs.append(errors.FieldError("not_supported", "resourceVersionMatch", match,
+                                              supported=[NOT_OLDER_THAN]))
+            if cont:
+                forbidden("resourceVersionMatch is forbidden when continue is provided")
+    else:
+        if match:
+            if not rv:
+                forbidden("resourceVersionMatch is forbidden unless resourceVersion is provided")
+            if cont:
+                forbidden("resourceVersionMatch is forbidden when continue is provided")
+            if match not in (EXACT, NOT_OLDER_THAN):
+                errs.append(errors.FieldError("not_supported", "resourceVersionMatch", match,
+                                              supported=[EXACT, NOT_OLDER_THAN, ""]))
+            if match == EXACT and rv == "0":
+                forbidden('resourceVersionMatch "exact" is forbidden for resourceVersion "0"')
+        if send is not None:
+            forbidden("sendInitialEvents is forbidden for list", "sendInitialEvents")
+    if errs:
+        raise errors.Invalid("ListOptions", "meta.k8s.io", "", errs)
+
+
+#: TableOptions.includeObject values (metav1.Include*; empty means Metadata)
+INCLUDE_OBJECT = ("", "Metadata", "Object", "None")
+
+
+def include_object(q: Any) -> str:
+    """A Table answer's ``includeObject``, checked as ``optionsForTransform`` checks it
+    (``ValidateTableOptions``), before anything is sent."""
+    value = q.get("includeObject", "")
+    if value not in INCLUDE_OBJECT:
+        bad = errors.FieldError("invalid", "includeObject", value,
+                                "must be 'Metadata', 'Object', 'None', or empty")
+        raise errors.BadRequest(f"Unable to convert to Table as requested: {bad.text}")
+    return value or "Metadata"
 
 
 def _typed(body: Any, group: str, version: str, kind: str) -> None:

@@ -1,5 +1,8 @@
 """Watch over HTTP: newline-delimited JSON events on a chunked response.
 
+An HTTP/1.0 client cannot take chunks: as Go's ``net/http`` does, its stream
+is the bare lines and the end of the body is the closed connection.
+
 Honours ``resourceVersion`` (replay or synthetic ADDED), ``timeoutSeconds``,
 ``allowWatchBookmarks`` (bookmarks only when asked: ``kubectl get -w`` prints
 them as rows otherwise) and Table encoding. A client that goes away is
@@ -19,12 +22,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from aiohttp import web
+from aiohttp import HttpVersion11, web
 
 from minik8s.api import errors
 from minik8s.api.resources import Resource
@@ -40,7 +44,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("minik8s.server")
 
-DEFAULT_TIMEOUT = 1800.0  # kube-apiserver's --min-request-timeout is 1800 s
+#: kube-apiserver's ``--min-request-timeout``; a watch without ``timeoutSeconds`` (or
+#: with 0) lasts a random time between this and twice this (``get.go`` ``ListResource``)
+MIN_REQUEST_TIMEOUT = 1800.0
 BOOKMARK_EVERY = 60.0
 POLL = 1.0
 #: seconds an overrun watcher's consumer gets to take its 410 before the connection is cut
@@ -122,10 +128,14 @@ class _Stream:
     """One HTTP watch response fed by one store watcher."""
 
     def __init__(self, request: web.Request, watcher: _watch.Watcher,
-                 encode: Callable[[list[Item], Shared], list[bytes]], share: Any) -> None:
+                 encode: Callable[[list[Item], Shared], list[bytes]], share: Any,
+                 chunked: bool = True) -> None:
         self.transport = request.transport
         self.watcher = watcher
         self.encode = encode
+        #: how a write is framed: an HTTP/1.1 chunk, or the bare bytes (HTTP/1.0, whose
+        #: body ends when the connection closes)
+        self.frame = _chunk if chunked else b"".join
         #: streams with equal keys encode events identically (None: this one is unique)
         self.share = share
         self.marked = False
@@ -175,24 +185,24 @@ class _Stream:
         if not items:
             return
         if self.share is None:
-            tr.write(_chunk(self.encode(items, shared)))
+            tr.write(self.frame(self.encode(items, shared)))
         else:
             last = shared.chunks.get(self.share)
             if last is not None and _same(last[0], items):
                 tr.write(last[1])
             else:
-                chunk = _chunk(self.encode(items, shared))
+                chunk = self.frame(self.encode(items, shared))
                 shared.chunks[self.share] = (items, chunk)
                 tr.write(chunk)
         if self.watcher.closed:  # those were its last events
             self.wake_task()
 
     def write(self, lines: list[bytes]) -> None:
-        """Lines as one HTTP chunk, straight to the transport (the response is
-        chunked and its headers went out with ``prepare``)."""
+        """Lines as one HTTP chunk (bare on HTTP/1.0), straight to the transport (the
+        headers went out with ``prepare``)."""
         tr = self.transport
         if tr is not None and not tr.is_closing():
-            tr.write(_chunk(lines))
+            tr.write(self.frame(lines))
 
 
 def _chunk(lines: list[bytes]) -> bytes:
@@ -233,7 +243,8 @@ def _json_encoder(reg: Registry, rs: ResourceStore, res: Resource,
 
 
 def _form_encoder(reg: Registry, res: Resource, t: Target, clock: Clock,
-                  accept: neg.Accept, q: Any) -> Callable[[list[Item], Shared], list[bytes]]:
+                  accept: neg.Accept, include_object: str
+                  ) -> Callable[[list[Item], Shared], list[bytes]]:
     """Table and PartialObjectMetadata events: encoded per stream (they carry
     per-stream state, and are rare)."""
     first_table = [True]
@@ -245,7 +256,7 @@ def _form_encoder(reg: Registry, res: Resource, t: Target, clock: Clock,
             payload: Any
             if accept.form == "table":
                 payload = tables.to_table(
-                    res, [out_obj], clock.now(), include_object=q.get("includeObject", "Metadata"),
+                    res, [out_obj], clock.now(), include_object=include_object,
                     resource_version=out_obj["metadata"].get("resourceVersion", ""),
                     api_version=f"meta.k8s.io/{accept.table_version}", no_headers=not first_table[0])
                 first_table[0] = False
@@ -259,16 +270,28 @@ def _form_encoder(reg: Registry, res: Resource, t: Target, clock: Clock,
     return encode
 
 
+def watch_timeout(seconds: int | None) -> float:
+    """How long a watch lasts: ``timeoutSeconds``, or when it is absent or 0 a random
+    duration in [min-request-timeout, twice that), as kube-apiserver picks it (a
+    negative value ends the watch at once, as there)."""
+    if not seconds:
+        return MIN_REQUEST_TIMEOUT * (random.random() + 1.0)
+    return float(seconds)
+
+
 async def stream(request: web.Request, reg: Registry, res: Resource, t: Target,
                  clock: Clock, *, label_selector: str | None,
-                 field_selector: str | None) -> web.StreamResponse:
+                 field_selector: str | None, accept: neg.Accept | None = None,
+                 include_object: str = "Metadata",
+                 headers: dict[str, str] | None = None) -> web.StreamResponse:
+    """Serve one watch. ``include_object`` is a Table watch's, already checked (a bad
+    value is a 400 before the stream starts); ``headers`` go out with the response's."""
     q = request.query
-    accept = neg.negotiate(request)
-    bookmarks = q.get("allowWatchBookmarks", "").lower() == "true"
-    timeout = DEFAULT_TIMEOUT
-    seconds = neg.query_int(q, "timeoutSeconds")
-    if seconds is not None:
-        timeout = float(seconds)
+    if accept is None:
+        accept = neg.negotiate(request)
+    # query booleans convert as apimachinery's Convert_Slice_string_To_bool: only 0/false are false
+    bookmarks = "allowWatchBookmarks" in q and q.get("allowWatchBookmarks", "").lower() not in ("0", "false")
+    timeout = watch_timeout(neg.query_int(q, "timeoutSeconds"))
     rv = q.get("resourceVersion")
     if q.get("sendInitialEvents", "").lower() == "true":
         rv = None
@@ -281,8 +304,13 @@ async def stream(request: web.Request, reg: Registry, res: Resource, t: Target,
     content_type = "application/json"
     if accept.form == "table":
         content_type = f"application/json;as=Table;v={accept.table_version};g=meta.k8s.io"
-    resp = web.StreamResponse(status=200, headers={"Content-Type": content_type})
-    resp.enable_chunked_encoding()
+    resp = web.StreamResponse(status=200, headers={"Content-Type": content_type, **(headers or {})})
+    # kube-apiserver asks for chunking; Go's net/http cannot chunk for an HTTP/1.0 client and
+    # sends the bare stream, ended by closing the connection (aiohttp does the same when
+    # chunking is not asked for: no Content-Length, no keep-alive)
+    chunked = request.version >= HttpVersion11
+    if chunked:
+        resp.enable_chunked_encoding()
     try:
         writer = await resp.prepare(request)
     except BaseException:
@@ -296,11 +324,11 @@ async def stream(request: web.Request, reg: Registry, res: Resource, t: Target,
     loop = asyncio.get_running_loop()
     share: Any = None
     if accept.form in ("table", "partial", "partiallist"):
-        encode = _form_encoder(reg, res, t, clock, accept, q)
+        encode = _form_encoder(reg, res, t, clock, accept, include_object)
     else:  # JSON (a YAML watch gets JSON lines too, as before)
         encode = _json_encoder(reg, reg.store.resource(res.key), res, t.version)
-        share = (res.key, t.version)
-    s = _Stream(request, watcher, encode, share)
+        share = (res.key, t.version, chunked)
+    s = _Stream(request, watcher, encode, share, chunked)
     flusher = _flusher(loop)
 
     def overrun() -> None:

@@ -122,7 +122,7 @@ def queries(draw: Any) -> dict[str, str]:
     for name in draw(st.lists(st.sampled_from(PARAMS), max_size=4, unique=True)):
         q[name] = draw(selector_text if "Selector" in name else query_values)
     if q.get("watch") or q.get("follow"):
-        q["timeoutSeconds"] = "0"  # the stream is set up and answered, then ends
+        q["timeoutSeconds"] = "-1"  # the stream is set up and answered, then ends (0 means the default)
     return q
 
 
@@ -162,7 +162,7 @@ path_segments = st.one_of(
 def _path_request(base: str, data: Any) -> None:
     segs = data.draw(st.lists(path_segments, min_size=1, max_size=9))
     method = data.draw(METHODS)
-    q = {"timeoutSeconds": "0"}
+    q = {"timeoutSeconds": "-1"}
     _call(base, method, "/" + "/".join(segs), query=q)
 
 

@@ -72,7 +72,7 @@ def _steer(case: Any, draw: Any) -> None:
                         if isinstance(v, str) and v.isprintable() and v.isascii()}
     q = case.query
     if q is not None and "watch" in q:
-        q["timeoutSeconds"] = "0"  # the watch is set up and answered, then ends
+        q["timeoutSeconds"] = "-1"  # the watch is set up and answered, then ends (0 means the default)
 
 
 def _run(base: str, operations: list[Any], data: Any) -> None:
