@@ -87,6 +87,8 @@ class _Flusher:
         self._loop = weakref.ref(loop)
         self._ready: list[_Stream] = []
         self._scheduled = False
+        self._stores: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._flushed_this_turn = False
 
     def mark(self, s: _Stream) -> None:
         if s.marked:
@@ -99,6 +101,30 @@ class _Flusher:
                 return
             self._scheduled = True
             loop.call_soon(self.run)
+
+    def attach(self, store: Any) -> None:
+        """Flush right after the first commit of a loop turn has reached every watcher
+        (before the writer's response): a single write reaches its watchers at once, while
+        the rest of a burst in the same turn is still written in one callback, batched."""
+        if store in self._stores:
+            return
+        self._stores.add(store)
+        me = weakref.ref(self)
+
+        def after_commit(key: str, ev: Any) -> None:
+            f = me()
+            if f is None or not f._ready or f._flushed_this_turn:
+                return
+            loop = f._loop()
+            if loop is None:
+                return
+            f._flushed_this_turn = True
+            loop.call_soon(f._next_turn)
+            f.run()
+        store.on_write(after_commit)
+
+    def _next_turn(self) -> None:
+        self._flushed_this_turn = False
 
     def run(self) -> None:
         self._scheduled = False
@@ -330,6 +356,7 @@ async def stream(request: web.Request, reg: Registry, res: Resource, t: Target,
         share = (res.key, t.version, chunked)
     s = _Stream(request, watcher, encode, share, chunked)
     flusher = _flusher(loop)
+    flusher.attach(reg.store)
 
     def overrun() -> None:
         # a consumer that stopped reading has filled its socket and our buffer: the
