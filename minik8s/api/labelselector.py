@@ -524,35 +524,20 @@ def label_selector_from_dict(sel: Mapping[str, Any] | None) -> LabelSelector:
     exprs = sel.get("matchExpressions") or []
     if not match_labels and not exprs:
         return EVERYTHING
-    try:
-        key = (tuple(sorted(match_labels.items())),
-               tuple((e.get("key") or "", e.get("operator") or "", tuple(e.get("values") or ()))
-                     for e in exprs))
-        return _compiled(key)
-    except TypeError:  # an unhashable value (a malformed selector): compile it to get the error
-        return _compile(match_labels, exprs)
+    reqs: list[tuple[str, str, tuple[Any, ...]]] = [
+        (k, EQUALS, (match_labels[k],)) for k in sorted(match_labels)]
+    for expr in exprs:
+        op = _EXPR_OPS.get(expr.get("operator") or "")
+        if op is None:
+            for k, o, vs in reqs:  # what comes before the bad operator is checked first
+                _new_requirement(k, o, vs)
+            raise SelectorError(
+                f"{go_quote(str(expr.get('operator') or ''))} is not a valid label selector operator")
+        reqs.append((expr.get("key") or "", op, tuple(expr.get("values") or ())))
+    return LabelSelector.from_requirements(reqs)
 
 
 @functools.lru_cache(maxsize=4096)
 def _from_requirements(key: tuple[tuple[str, str, tuple[Any, ...]], ...]) -> LabelSelector:
-    """Selectors are immutable; the scheduler builds the same few for every pod it places."""
+    """Selectors are immutable; controllers and the scheduler build the same few per object."""
     return LabelSelector(_new_requirement(k, op, vs) for k, op, vs in key)
-
-
-@functools.lru_cache(maxsize=4096)
-def _compiled(key: tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str, tuple[Any, ...]], ...]]
-              ) -> LabelSelector:
-    """Selectors are immutable; controllers and the scheduler compile the same few per object."""
-    labels, exprs = key
-    return _compile(dict(labels), [{"key": k, "operator": op, "values": list(v)} for k, op, v in exprs])
-
-
-def _compile(match_labels: Mapping[str, Any], exprs: list[Any]) -> LabelSelector:
-    reqs = [_new_requirement(k, EQUALS, (match_labels[k],)) for k in sorted(match_labels)]
-    for expr in exprs:
-        op = _EXPR_OPS.get(expr.get("operator") or "")
-        if op is None:
-            raise SelectorError(
-                f"{go_quote(str(expr.get('operator') or ''))} is not a valid label selector operator")
-        reqs.append(_new_requirement(expr.get("key") or "", op, tuple(expr.get("values") or ())))
-    return LabelSelector(reqs)

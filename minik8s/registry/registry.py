@@ -33,9 +33,9 @@ from minik8s.api import objects
 FINALIZER_FOREGROUND = "foregroundDeletion"
 FINALIZER_ORPHAN = "orphan"
 #: etcd's --max-request-bytes default (1.5 MiB): a larger object cannot be stored
+MAX_OBJECT_BYTES = 1536 * 1024
 #: aggregation keys remembered (client-go's EventCorrelator LRU size)
 EVENT_LRU = 4096
-MAX_OBJECT_BYTES = 1536 * 1024
 
 
 @dataclasses.dataclass

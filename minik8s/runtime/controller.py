@@ -45,6 +45,10 @@ class TerminalError(Exception):
 
 Reconcile = Callable[[Any], "Result | None"]
 
+#: reconciles of one key within one settle() before it is called a livelock: converging work
+#: reconciles a key a few times per round and needs tens of rounds (10k pods: ~20)
+CHURN_LIMIT = 2_000
+
 
 class Controller:
     """A named reconcile function with its own work queue."""
@@ -60,9 +64,8 @@ class Controller:
         self.busy_s = 0.0
         #: reconciles per key while a settle() watches for livelock (None: not watching)
         self.recent: dict[Hashable, int] | None = None
-        #: a key reconciled more than ``churn_limit`` times in the watched span
+        #: a key reconciled more than CHURN_LIMIT times in the watched span
         self.churning: Hashable | None = None
-        self.churn_limit = 0
 
     def enqueue(self, key: Hashable) -> None:
         self.queue.add(key)
@@ -75,7 +78,7 @@ class Controller:
         recent = self.recent
         if recent is not None:
             n = recent[key] = recent.get(key, 0) + 1
-            if n > self.churn_limit:
+            if n > CHURN_LIMIT:
                 self.churning = key
         started = perf_counter()
         try:

@@ -14,15 +14,12 @@ from collections.abc import Callable
 from typing import Any
 
 from minik8s.aio.clock import Clock, VirtualClock
-from minik8s.runtime.controller import Controller, Reconcile
+from minik8s.runtime.controller import CHURN_LIMIT, Controller, Reconcile
 
 log = logging.getLogger("minik8s.runtime")
 
 #: reconciles per settle round before yielding to the event loop (HTTP handlers)
 BATCH = 256
-#: reconciles of one key within one settle() before it is called a livelock: converging work
-#: reconciles a key a few times per round and needs tens of rounds (10k pods: ~20)
-CHURN_LIMIT = 2_000
 
 
 class SettleError(RuntimeError):
@@ -118,9 +115,9 @@ class Manager:
     async def settle(self, max_rounds: int = 1_000_000) -> int:
         """Run until every queue is empty and no virtual timer is due now."""
         total = 0
-        before = {c.name: c.reconciles for c in self.controllers}
+        before = self.reconciles()
         for c in self.controllers:
-            c.recent, c.churning, c.churn_limit = {}, None, CHURN_LIMIT
+            c.recent, c.churning = {}, None
         try:
             for _ in range(max_rounds):
                 n = self.run_ready()
@@ -138,9 +135,17 @@ class Manager:
             for c in self.controllers:
                 c.recent = None
 
+    def reconciles(self) -> dict[str, int]:
+        """Reconciles so far per controller (``busiest`` takes it as its starting point)."""
+        return {c.name: c.reconciles for c in self.controllers}
+
+    def busiest(self, since: dict[str, int], n: int) -> list[tuple[int, str]]:
+        """The ``n`` controllers that reconciled most since ``since``: (reconciles, name)."""
+        return sorted(((c.reconciles - since.get(c.name, 0), c.name) for c in self.controllers),
+                      reverse=True)[:n]
+
     def _churn_report(self, churning: list[tuple[str, Any]], before: dict[str, int]) -> str:
-        busiest = sorted(((c.reconciles - before.get(c.name, 0), c.name) for c in self.controllers),
-                         reverse=True)[:4]
+        busiest = self.busiest(before, 4)
         where = " at one virtual instant" if isinstance(self.clock, VirtualClock) else ""
         return (f"settle: controllers did not converge{where}: "
                 + ", ".join(f"{name} reconciled {key} over {CHURN_LIMIT:,} times"

@@ -229,38 +229,40 @@ class PodInfo:
             _BY_UID[uid] = self
         return self
 
-    def _restated(self, pod: Mapping[str, Any]) -> PodInfo:
-        """This parse for a new version of the same pod whose spec and labels are unchanged."""
+    def _copy(self) -> PodInfo:
         copy = PodInfo.__new__(PodInfo)
         for slot in PodInfo.__slots__:
             setattr(copy, slot, getattr(self, slot))
+        return copy
+
+    def _restated(self, pod: Mapping[str, Any]) -> PodInfo:
+        """This parse for a new version of the same pod whose spec and labels are unchanged."""
+        copy = self._copy()
+        copy._take_version(pod)
+        return copy
+
+    def _take_version(self, pod: Mapping[str, Any]) -> None:
+        """What a status or metadata write can change (the rest follows spec and labels)."""
         meta = pod.get("metadata") or _EMPTY
         status = pod.get("status") or _EMPTY
-        copy.pod = pod  # type: ignore[assignment]
-        copy.name = str(meta.get("name") or "")
-        copy.namespace = str(meta.get("namespace") or "default")
-        copy.terminating = bool(meta.get("deletionTimestamp"))
-        copy.nominated_node_name = str(status.get("nominatedNodeName") or "")
-        copy.start_time = str(status.get("startTime") or "")
-        return copy
+        self.pod = pod  # type: ignore[assignment]
+        self.name = str(meta.get("name") or "")
+        self.namespace = str(meta.get("namespace") or "default")
+        self.terminating = bool(meta.get("deletionTimestamp"))
+        self.nominated_node_name = str(status.get("nominatedNodeName") or "")
+        self.start_time = str(status.get("startTime") or "")  # "" = not started: latest
 
     @classmethod
     def _parse(cls, pod: Mapping[str, Any]) -> PodInfo:
         self = cls.__new__(cls)
         meta = pod.get("metadata") or _EMPTY
         spec = pod.get("spec") or _EMPTY
-        status = pod.get("status") or _EMPTY
-        self.pod = pod  # type: ignore[assignment]
-        self.name = str(meta.get("name") or "")
-        self.namespace = str(meta.get("namespace") or "default")
+        self._take_version(pod)
         self.key = str(meta.get("uid") or f"{self.namespace}/{self.name}")
         self.labels = meta.get("labels") or {}
         self.node_name = str(spec.get("nodeName") or "")
-        self.nominated_node_name = str(status.get("nominatedNodeName") or "")
         self.priority = int(spec.get("priority") or 0)
         self.preemption_policy = str(spec.get("preemptionPolicy") or "PreemptLowerPriority")
-        self.terminating = bool(meta.get("deletionTimestamp"))
-        self.start_time = str(status.get("startTime") or "")  # "" = not started: latest
         reqs = pod_requests(spec)
         self.cpu = reqs.pop("cpu", 0)
         self.mem = reqs.pop("memory", 0)
@@ -292,9 +294,7 @@ class PodInfo:
 
     def on_node(self, node_name: str) -> PodInfo:
         """A copy bound to ``node_name`` (what ``assume`` stores)."""
-        copy = PodInfo.__new__(PodInfo)
-        for slot in PodInfo.__slots__:
-            setattr(copy, slot, getattr(self, slot))
+        copy = self._copy()
         copy.node_name = node_name
         return copy
 

@@ -134,23 +134,22 @@ class ResourceStore:
         a deleted object's final state, a converted copy) is encoded and not kept.
         """
         raw = self._encoded.get(id(obj))
-        if raw is not None:
-            return raw
-        raw = orjson.dumps(obj)
-        md = obj.get("metadata")
-        if md is not None:
-            k = (md.get("namespace") or "", md.get("name"))
-            b = self._budget
-            if self.objects.get(k) is obj and b.used + len(raw) <= b.limit:
-                self._encoded[id(obj)] = raw
-                b.used += len(raw)
+        if raw is None:
+            raw = orjson.dumps(obj)
+            self.remember_encoded(obj, raw)
         return raw
 
     def remember_encoded(self, obj: Obj, raw: bytes) -> None:
-        """Seed the cache with ``obj``'s encoding, already made by the write path."""
-        if id(obj) not in self._encoded and self._budget.used + len(raw) <= self._budget.limit:
+        """Keep ``raw`` as ``obj``'s encoding when ``obj`` is the stored revision and the
+        budget has room (the write path hands over the bytes its size check made)."""
+        md = obj.get("metadata")
+        if md is None or id(obj) in self._encoded:
+            return
+        b = self._budget
+        if self.objects.get((md.get("namespace") or "", md.get("name"))) is obj and \
+                b.used + len(raw) <= b.limit:
             self._encoded[id(obj)] = raw
-            self._budget.used += len(raw)
+            b.used += len(raw)
 
     def cached_bytes(self) -> int:
         """Bytes this resource's encoded-object cache holds."""

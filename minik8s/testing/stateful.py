@@ -267,12 +267,11 @@ class ClusterMachine(RuleBasedStateMachine):
 
     def _converging(self, coro: Any) -> None:
         """Run ``coro``; controllers that never go idle are a failure, named as such."""
-        before = {k: v["reconciles"] for k, v in self.c.manager.stats().items()}
+        before = self.c.manager.reconciles()
         try:
             self.run(asyncio.wait_for(coro, 30))
         except (TimeoutError, RuntimeError) as e:
-            busy = sorted(((v["reconciles"] - before.get(k, 0), k) for k, v in self.c.manager.stats().items()),
-                          reverse=True)[:5]
+            busy = self.c.manager.busiest(before, 5)
             self._failure = AssertionError(
                 f"the cluster did not settle ({type(e).__name__}): controllers keep working at "
                 f"t={_elapsed(self.c):g}s; busiest: "
