@@ -8,6 +8,7 @@ Neighbours: ``api.errors`` (what lookups raise), ``server.discovery`` (renders i
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -63,9 +64,10 @@ class Resource:
         if not self.storage_version:
             object.__setattr__(self, "storage_version", self.versions[0])
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
-        """``plural.group`` (``pods`` for core): the store's and RBAC's name."""
+        """``plural.group`` (``pods`` for core): the store's and RBAC's name. Cached: every
+        write asks for it several times (a frozen dataclass's fields never change)."""
         return f"{self.plural}.{self.group}" if self.group else self.plural
 
     @property

@@ -783,40 +783,60 @@ def _decode_top(node: _Node, obj: Any, keys: _Keys, skip: frozenset[str] = froze
     return None
 
 
+def unchanged_keys(obj: Any, stored: dict[str, Any] | None, group: str, version: str,
+                   kind: str, keys: _Keys | None = None) -> frozenset[str]:
+    """Top-level keys of ``obj`` whose value is the same as ``stored``'s: the same JSON
+    and equal values, so the same types too (``1`` and ``true`` are equal
+    values, NaN and ``null`` the same JSON). ``stored``: an object of this kind and
+    version as the write path stored it (an update's old one), so such a subtree
+    passed ``field_problems`` when it was written and is a fixed point of it: walking
+    it again would find nothing and change nothing. ``==`` comes first: it is cheap
+    and settles the usual unequal case without encoding anything."""
+    node = _kind_node(group, version, kind)
+    if stored is None or node is None or node.fields is None or type(obj) is not dict:
+        return frozenset()
+    same = []
+    for key, value in obj.items():
+        twin = stored.get(key, _UNSET)
+        tv = type(value)
+        if tv is not type(twin):
+            continue
+        if value is not twin:
+            if value != twin:
+                continue
+            if tv is not dict and tv is not list:  # a scalar of the same type: the same
+                same.append(key)
+                continue
+            sj = _top_json(node, key, value, keys) if keys is not None else None
+            try:
+                if orjson.dumps(twin) != (orjson.dumps(value) if sj is None else sj[1]):
+                    continue
+            except TypeError:
+                continue
+        same.append(key)
+    return frozenset(same)
+
+
 def field_problems(obj: dict[str, Any], group: str, version: str, kind: str,
-                   stored: dict[str, Any] | None = None) -> tuple[str | None, list[str]]:
+                   stored: dict[str, Any] | None = None,
+                   same: frozenset[str] | None = None) -> tuple[str | None, list[str]]:
     """``decode_error`` and then, if there is none, ``unknown_fields`` of the result: what
     the write path asks of every body, with each subtree encoded once for the memo.
 
     ``stored``: an object of this kind and version as the write path stored it (an
-    update's old object), so decoded and free of unknown fields; a top-level subtree
-    whose JSON is the same as its counterpart there (the ``spec`` of a status update)
-    passes both checks unwalked. Updates are not remembered in the memo: their
+    update's old one); the top-level subtrees ``unchanged_keys`` finds there (the
+    ``spec`` and ``metadata`` of a status update; ``same`` if the caller has them
+    already) pass both checks unwalked. Updates are not remembered in the memo: their
     subtrees are mostly one object's own (a pod's volume names) and would only
     push out the shapes creates share."""
     node = _kind_node(group, version, kind)
     if node is None:
         return None, []
     keys: _Keys = {}
-    skip: frozenset[str] = frozenset()
-    if stored is not None and type(obj) is dict and node.fields is not None:
-        same = []
-        for key, value in obj.items():
-            twin = stored.get(key)
-            sj = _top_json(node, key, value, keys) if type(twin) is dict else None
-            if sj is None or _CLEAN.get(sj, 0) == _DECODES | _KNOWN:
-                continue
-            try:
-                if orjson.dumps(twin) != sj[1]:
-                    continue
-            except TypeError:
-                continue
-            # the same JSON; with a null in it, the same values too (NaN also encodes as null)
-            if b"null" not in sj[1] or value == twin:
-                same.append(key)
-        skip = frozenset(same)
+    if same is None:
+        same = unchanged_keys(obj, stored, group, version, kind, keys)
     remember = stored is None
-    err = _decode_top(node, obj, keys, skip, remember)
+    err = _decode_top(node, obj, keys, same, remember)
     if err is not None:
         return err, []
-    return None, _unknown_top(node, obj, keys, skip, remember)
+    return None, _unknown_top(node, obj, keys, same, remember)

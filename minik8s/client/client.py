@@ -8,7 +8,7 @@ Returned objects are deep copies: callers may mutate them freely.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, overload
 
 import orjson
 
@@ -78,15 +78,35 @@ class Client:
         ns = namespace or (obj.get("metadata") or {}).get("namespace", "")
         return self._copy(res, self.reg.create(res, ns, obj, self._opts(v, dry_run, manager)))
 
+    @overload
     def update(self, obj: Obj, *, subresource: str | None = None, dry_run: bool = False,
-               manager: str | None = None) -> Obj:
+               manager: str | None = None, copy: Literal[True] = True) -> Obj: ...
+
+    @overload
+    def update(self, obj: Obj, *, subresource: str | None = None, dry_run: bool = False,
+               manager: str | None = None, copy: Literal[False]) -> None: ...
+
+    def update(self, obj: Obj, *, subresource: str | None = None, dry_run: bool = False,
+               manager: str | None = None, copy: bool = True) -> Obj | None:
+        """``copy=False``: the caller does not read the result (a kubelet's status write, a
+        lease renewal), so none is made; the write itself is the same."""
         res, v = self._res_ver(obj["apiVersion"], obj["kind"])
         md = obj["metadata"]
-        return self._copy(res, self.reg.update(res, md.get("namespace", ""), md["name"], obj,
-                                               self._opts(v, dry_run, manager), None, subresource))
+        out = self.reg.update(res, md.get("namespace", ""), md["name"], obj,
+                              self._opts(v, dry_run, manager), None, subresource)
+        return self._copy(res, out) if copy else None
 
-    def update_status(self, obj: Obj, manager: str | None = None) -> Obj:
-        return self.update(obj, subresource="status", manager=manager)
+    @overload
+    def update_status(self, obj: Obj, manager: str | None = None,
+                      copy: Literal[True] = True) -> Obj: ...
+
+    @overload
+    def update_status(self, obj: Obj, manager: str | None = None, *,
+                      copy: Literal[False]) -> None: ...
+
+    def update_status(self, obj: Obj, manager: str | None = None,
+                      copy: bool = True) -> Obj | None:
+        return self.update(obj, subresource="status", manager=manager, copy=copy)  # type: ignore[call-overload,no-any-return]
 
     def patch(self, api_version: str, kind: str, name: str, patch: Any, namespace: str = "", *,
               patch_type: str = "application/merge-patch+json", subresource: str | None = None,

@@ -296,6 +296,15 @@ def update_managed_fields(old: Obj | None, new: Obj, *, manager: str, api_versio
     md = new.setdefault("metadata", {})
     live_mf = ((old or {}).get("metadata") or {}).get("managedFields")
     sent = md.get("managedFields")
+    key = (manager or "unknown", "Update", api_version, subresource or "")
+    compared: tuple[Node, Node, Node] | None = None
+    if old is not None and type(live_mf) is list and live_mf and subresource != "scale" and (
+            subresource or sent is None or sent is live_mf or sent == live_mf):
+        # the live entries stay: first see whether the manager only modified its own leaves
+        compared = _compare(meta, old, new, has_status, subresource)
+        if not compared[0] and not compared[2] and compared[1] and \
+                _owned_leaves(md, live_mf, key, compared[1], now):
+            return
     entries: list[Entry] | None = None
     if not (subresource or sent is None or sent is live_mf):
         entries = [] if _is_reset(sent) else _decode(sent, sent == live_mf) or None
@@ -305,7 +314,9 @@ def update_managed_fields(old: Obj | None, new: Obj, *, manager: str, api_versio
         md.pop("managedFields", None)  # an untracked object stays untracked
         return
     owned: Node | None = None
-    if old is None and not subresource:
+    if compared is not None:
+        added, modified, removed = compared
+    elif old is None and not subresource:
         added, modified, removed, owned = _created_sets(meta, new, has_status)
     else:
         added, modified, removed = _compare(meta, old, new, has_status, subresource)
@@ -318,7 +329,6 @@ def update_managed_fields(old: Obj | None, new: Obj, *, manager: str, api_versio
         return
     changed = fieldpath.union(added, modified)
     lose = fieldpath.union(changed, removed)
-    key = (manager or "unknown", "Update", api_version, subresource or "")
     current = fieldpath.difference(changed, _STRIP) if owned is None else owned
     mine: Entry | None = None
     kept: list[Entry] = []
@@ -333,10 +343,11 @@ def update_managed_fields(old: Obj | None, new: Obj, *, manager: str, api_versio
             and not fieldpath.intersection(removed, mine.fields):
         fields, encoded = mine.fields, mine.encoded  # owns it all already: reuse the encoding
     elif mine is None:
-        # compare's sets come in FieldsV1 order; a union of two of them may not
-        fields, encoded = current, owned is not None or not added or not modified
+        # compare's sets come in FieldsV1 order, and union and difference keep it
+        fields, encoded = current, True
     else:
-        fields, encoded = fieldpath.union(fieldpath.difference(mine.fields, lose), current), False
+        fields = fieldpath.union(fieldpath.difference(mine.fields, lose), current)
+        encoded = mine.encoded
     if current:
         # the scale handler copies entry times from the parent: new ones have none
         time = (mine.time if mine else None) if subresource == "scale" else now
@@ -346,6 +357,56 @@ def update_managed_fields(old: Obj | None, new: Obj, *, manager: str, api_versio
     if mine is not None and mine.fields:
         kept.append(mine)
     _store(md, _cap(kept))
+
+
+def _owned_leaves(md: Obj, live: list[Any], key: tuple[str, str, str, str], modified: Node,
+                  now: str) -> bool:
+    """The general path's result, stored in ``md``, for an Update that only modified
+    fields (nothing added or removed) its manager already owns and no other manager
+    does (a lease renewal, a controller's counters): every other entry and the
+    manager's field set stay as they are, only the manager's time moves to ``now``.
+    False, storing nothing, when the write is not that or an entry is one ``_decode``
+    would drop or merge (the general path then decides)."""
+    current = fieldpath.difference(modified, _STRIP)
+    if not current:
+        return False
+    mine: Obj | None = None
+    seen = set()
+    updaters = 0
+    for raw in live:
+        if type(raw) is not dict:
+            return False
+        op, av, fields = raw.get("operation"), raw.get("apiVersion"), raw.get("fieldsV1")
+        if op not in ("Apply", "Update") or type(av) is not str or not av \
+                or raw.get("fieldsType") != "FieldsV1" or type(fields) is not dict or not fields:
+            return False  # malformed, or empty (the general path drops it)
+        k = (str(raw.get("manager") or ""), op, "" if op == "Apply" else av,
+             str(raw.get("subresource") or ""))
+        if k in seen:
+            return False
+        seen.add(k)
+        updaters += op == "Update"
+        if k == key:
+            mine = raw
+        elif fieldpath.difference(fields, modified) is not fields:
+            return False  # another manager loses fields
+    if mine is None or updaters > MAX_UPDATE_MANAGERS or \
+            fieldpath.difference(current, mine["fieldsV1"]):
+        return False
+    if (mine.get("time") or None) == now:
+        md["managedFields"] = live  # nothing moved: the stored list as it is
+        return True
+    updated = Entry(key[0], "Update", key[2], now, key[3], mine["fieldsV1"], encoded=True)
+    if len(live) == 1:
+        _store(md, [updated])  # shared with objects alike, as the general path does
+        return True
+    enc = updated.encode()
+    rows = [(r["operation"], r.get("time") or "", str(r.get("manager") or ""), r["apiVersion"],
+             str(r.get("subresource") or ""), r) if r is not mine else
+            ("Update", now, key[0], key[2], key[3], enc) for r in live]
+    rows.sort(key=lambda r: r[:5])  # _encode's order
+    md["managedFields"] = [r[5] for r in rows]
+    return True
 
 
 # --------------------------------------------------------------------------- Apply

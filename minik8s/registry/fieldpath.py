@@ -133,9 +133,7 @@ def _settle(out: Node, member: bool, orig: Node) -> Node | None:
     if n == 0:
         return ({} if orig else orig) if member else None
     if member and "." not in out:
-        if out is orig:
-            out = dict(out)
-        out["."] = {}
+        out = {".": {}, **out}  # "." sorts first in FieldsV1
     elif not member and "." in out:
         if out is orig:
             out = dict(out)
@@ -144,7 +142,10 @@ def _settle(out: Node, member: bool, orig: Node) -> Node | None:
 
 
 def union(a: Node, b: Node) -> Node:
-    """Union of two root sets (returns ``a`` itself when ``b`` adds nothing)."""
+    """Union of two root sets (returns ``a`` itself when ``b`` adds nothing).
+
+    When both are in FieldsV1 order so is the result (``encode`` would return it
+    unchanged): only the levels that gain keys are re-sorted, not the whole tree."""
     if not b or a is b:
         return a
     if not a:
@@ -154,16 +155,32 @@ def union(a: Node, b: Node) -> Node:
 
 def _union_children(a: Node, b: Node) -> Node:
     out = a
+    grew = False
     for k, bv in b.items():
         if k == ".":
             continue
         av = a.get(k)
-        r = bv if av is None else _union_node(av, bv)
+        if av is None:
+            r, grew = bv, True
+        else:
+            r = _union_node(av, bv)
         if r is not av:
             if out is a:
                 out = dict(a)
             out[k] = r
-    return out
+    return in_order(out) if grew else out
+
+
+def in_order(n: Node) -> Node:
+    """One level of a node in FieldsV1 key order (its children as they are): ``n``
+    itself when it already is."""
+    if len(n) < 2:
+        return n
+    keys = list(n)
+    ordered = sorted(keys)  # "." < "f:..." as strings; fields sort by name
+    if ordered[-1][0] != "f":  # list items: values order numbers first
+        ordered.sort(key=pe_sort_key)
+    return n if ordered == keys else {k: n[k] for k in ordered}
 
 
 def _union_node(a: Node, b: Node) -> Node:

@@ -26,6 +26,12 @@ DEDUCED = fieldschema.DEDUCED
 MISSING: Any = object()
 
 
+#: ``k:`` path elements of items keyed by one string field, by (field, value): the same
+#: few (``k:{"type":"Ready"}``, a container's name) recur in every object. Bounded.
+_KEY_PES: dict[tuple[str, str], str] = {}
+KEY_PES_SIZE = 4096
+
+
 def item_pe(t: Type, item: Any) -> str | None:
     """The path element of a granular list's item (``k:{...}`` / ``v:...``), or
     None when the item cannot be keyed (the list is then treated as atomic)."""
@@ -40,6 +46,15 @@ def item_pe(t: Type, item: Any) -> str | None:
                 kv[k] = item[k]
             elif dflt is not None and k in dflt:
                 kv[k] = dflt[k]
+        if len(kv) == 1:
+            ((k, v),) = kv.items()
+            if type(v) is str:  # the usual key (a name, a type): its text is memoized
+                pe = _KEY_PES.get((k, v))
+                if pe is None:
+                    if len(_KEY_PES) >= KEY_PES_SIZE:
+                        _KEY_PES.clear()
+                    pe = _KEY_PES[(k, v)] = "k:" + fieldpath.json_text(kv)
+                return pe
         return "k:" + fieldpath.json_text(kv) if kv else None
     if item is None or type(item) in (dict, list):
         return None
@@ -75,12 +90,13 @@ def everything(t: Type, v: Any) -> Node:
         vs = t.value_structs
         for k in sorted({*v, *vs} if vs else v):
             c = v.get(k)
-            if c is None:  # null, or an absent value struct (``{}``)
+            tc = type(c)
+            if c is None or (tc is not dict and tc is not list):
+                # null, an absent value struct (``{}``), a scalar: a leaf
                 out["f:" + k] = {}
                 continue
             ct = (fields.get(k) if fields is not None else None) or elem
-            if not c and t.omit_empty and (type(c) is list or (type(c) is dict
-                                                                and ct.fields is None)):
+            if not c and t.omit_empty and (tc is list or ct.fields is None):
                 continue  # an empty list or map: omitted
             out["f:" + k] = everything(ct, c)
         return out
@@ -139,13 +155,21 @@ def _cmp_map(t: Type, l: dict[str, Any], r: dict[str, Any], skip: frozenset[str]
         if lv is rv or k in skip:
             continue
         if skip_meta and k == "metadata" and type(lv) is dict and type(rv) is dict:
-            # not ``==`` first: managedFields, the bulk of metadata, is skipped
+            # ``==`` settles the usual update (the body repeats the live metadata,
+            # managedFields included); otherwise the walk skips managedFields
+            if lv == rv:
+                continue
             ca, cm, cd = _cmp_map(t.child(k), lv, rv, skip_meta)
         else:
             if lv == rv:
                 continue
             lv, rv = _norm(t, k, lv), _norm(t, k, rv)
             if lv is rv or lv == rv:
+                continue
+            if type(lv) in _SCALARS and type(rv) in _SCALARS:  # what _cmp says of two leaves
+                leaf: Node = {}
+                m = m or {}
+                m["f:" + k] = leaf
                 continue
             ca, cm, cd = _cmp(t.child(k), lv, rv)
         pe = "f:" + k
@@ -158,7 +182,7 @@ def _cmp_map(t: Type, l: dict[str, Any], r: dict[str, Any], skip: frozenset[str]
         if cd is not None:
             d = d or {}
             d[pe] = cd
-    if len(r) > len(l) or any(k not in l for k in r):
+    if len(r) > len(l) or not r.keys() <= l.keys():
         special = t.value_structs or t.null_fields
         for k, rv in r.items():
             if k in l or k in skip:
@@ -186,16 +210,12 @@ def _cmp_map(t: Type, l: dict[str, Any], r: dict[str, Any], skip: frozenset[str]
 
 def _in_order(n: Node | None) -> Node | None:
     """A node built by the walks, in FieldsV1 key order (so storing it costs no copy)."""
-    if n is None or len(n) < 2:
-        return n
-    keys = list(n)
-    ordered = sorted(keys)
-    if ordered[-1][0] != "f":
-        ordered.sort(key=fieldpath.pe_sort_key)
-    return n if ordered == keys else {k: n[k] for k in ordered}
+    return n if n is None else fieldpath.in_order(n)
 
 
 _LEAF_MODIFIED: tuple[None, Node, None] = (None, {}, None)
+#: types of JSON values that are present leaves (not null, not containers)
+_SCALARS = frozenset({str, int, float, bool})
 
 
 def _cmp(t: Type, l: Any, r: Any) -> tuple[Node | None, Node | None, Node | None]:

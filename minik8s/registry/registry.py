@@ -20,7 +20,7 @@ from typing import Any
 
 import orjson
 
-from minik8s.api import convert, crd, errors, selectors, structural
+from minik8s.api import convert, crd, errors, schemas, selectors, structural
 from minik8s.api.errors import FieldError
 from minik8s.api.resources import Resource, ResourceTable
 from minik8s.aio.clock import Clock
@@ -34,6 +34,12 @@ FINALIZER_FOREGROUND = "foregroundDeletion"
 FINALIZER_ORPHAN = "orphan"
 #: etcd's --max-request-bytes default (1.5 MiB): a larger object cannot be stored
 MAX_OBJECT_BYTES = 1536 * 1024
+#: top-level keys an update takes from the stored object, not from its body
+#: (``strategy.prepare_for_status_update`` / ``prepare_for_update``): a status write
+#: keeps only the body's status, a main write of a kind with a status subresource
+#: everything but it. Never read from the body but by the field checks.
+_ALL_BUT_STATUS = frozenset({"apiVersion", "kind", "metadata", "spec"})
+_STATUS = frozenset({"status"})
 #: aggregation keys remembered (client-go's EventCorrelator LRU size)
 EVENT_LRU = 4096
 
@@ -125,10 +131,15 @@ class Registry:
             return obj
         return convert.convert(res, obj, v)
 
-    def _check_kind(self, res: Resource, body: Any, version: str) -> Obj:
+    def _check_kind(self, res: Resource, body: Any, version: str,
+                    share: frozenset[str] = frozenset()) -> Obj:
         """The body as this resource's object, in a copy the write path may mutate (the
         orjson round trip also makes in-process values plain JSON: NaN → null, tuples →
-        lists)."""
+        lists).
+
+        ``share``: top-level keys whose values the write discards unread but for the
+        checks they skip (see ``update``): taken as they are, not copied (``metadata``
+        is copied one level deep, as the write edits that level)."""
         if not isinstance(body, dict):
             raise errors.BadRequest("the body of the request was not a JSON object")
         kind = body.get("kind")
@@ -142,7 +153,12 @@ class Registry:
             raise errors.BadRequest(
                 f"the API version in the data ({api_version}) does not match the expected "
                 f"API version ({want_av})")
-        body = objects.deep_copy(body)
+        if share:
+            body = {k: v if k in share else objects.deep_copy(v) for k, v in body.items()}
+            if "metadata" in share and type(body["metadata"]) is dict:
+                body["metadata"] = dict(body["metadata"])
+        else:
+            body = objects.deep_copy(body)
         body["kind"] = res.kind
         body["apiVersion"] = want_av
         md = body.get("metadata")
@@ -154,20 +170,31 @@ class Registry:
                 "json: cannot unmarshal into Go struct field .metadata of type v1.ObjectMeta")
         return body
 
+    def _unchanged_keys(self, res: Resource, body: Any, version: str, opts: WriteOptions,
+                        stored: Obj | None) -> frozenset[str]:
+        """Top-level keys of an update's body that repeat the stored object's subtree
+        exactly (``schemas.unchanged_keys``), when the field checks would use them: a
+        built-in kind, in its storage version, checked (not ``Ignore``)."""
+        if stored is None or res.crd or version != res.storage_version or \
+                opts.field_validation == "Ignore" or not isinstance(body, dict):
+            return frozenset()
+        return schemas.unchanged_keys(body, stored, res.group, version, res.kind)
+
     def _shape_error(self, res: Resource, version: str, bad: str) -> errors.BadRequest:
         return errors.BadRequest(
             f'{res.kind} in version "{version}" cannot be handled as a {res.kind}: {bad}')
 
     def _field_validation(self, res: Resource, obj: Obj, version: str, opts: WriteOptions,
                           ctx: Context | None, raw_dupes: list[str] | None = None,
-                          stored: Obj | None = None) -> None:
+                          stored: Obj | None = None,
+                          same: frozenset[str] | None = None) -> None:
         """Decoding checks, then unknown and duplicate fields per ``fieldValidation``.
 
         Wrongly typed values fail decoding on a real server: 400, worded like Go's decoder
         (custom resources: their schema, a 422). ``null`` becomes what Go makes of it.
         ``stored``: a stored object of this kind (an update's old one), whose subtrees
-        passed these checks; used only when the request speaks the storage version."""
-        from minik8s.api import schemas
+        passed these checks; used only when the request speaks the storage version.
+        ``same``: its top-level keys the body repeats (``_unchanged_keys``), if known."""
 
         if res.crd:
             if opts.field_validation == "Ignore":
@@ -182,8 +209,9 @@ class Registry:
             return
         else:  # both checks in one pass (each subtree encoded once for their memo)
             if version != res.storage_version:
-                stored = None
-            bad, unknown = schemas.field_problems(obj, res.group, version, res.kind, stored)
+                stored = same = None
+            bad, unknown = schemas.field_problems(obj, res.group, version, res.kind, stored,
+                                                  same)
             if bad is not None:
                 raise self._shape_error(res, version, bad)
         problems = [f'unknown field "{p}"' for p in unknown]
@@ -206,7 +234,6 @@ class Registry:
         if res.crd:
             structural.prune(self._crd_schema(res, version), obj)
             return
-        from minik8s.api import schemas
         schemas.drop_unknown_fields(obj, res.group, version, res.kind)
 
     def _namespace_of(self, res: Resource, ns: str, body: Obj) -> str:
@@ -228,17 +255,21 @@ class Registry:
     def _invalid(self, res: Resource, name: str, causes: list[FieldError]) -> errors.Invalid:
         return errors.Invalid(res.kind, res.group, name, causes)
 
-    def _validate_metadata(self, res: Resource, md: Obj) -> list[FieldError]:
+    def _validate_metadata(self, res: Resource, md: Obj,
+                           old_md: Obj | None = None) -> list[FieldError]:
+        """Name, labels and annotations. ``old_md``: the stored object's metadata (an
+        update); what it shares with ``md`` (the name, the very label and annotation
+        dicts a status write keeps) passed these checks when it was written."""
         errs: list[FieldError] = []
         name = md.get("name")
         if not isinstance(name, str) or not name:
             errs.append(FieldError("required", "metadata.name",
                                    detail="name or generateName is required"))
-        else:
+        elif old_md is None or name != old_md.get("name"):
             errs += names.validate_name(strategy.name_rule(res), name)
         for field in ("labels", "annotations"):
             val = md.get(field)
-            if val is None:
+            if val is None or (old_md is not None and val is old_md.get(field)):
                 continue
             if not isinstance(val, dict):
                 errs.append(FieldError("invalid", f"metadata.{field}", val, "must be a map"))
@@ -251,7 +282,7 @@ class Registry:
 
     def _validate(self, res: Resource, obj: Obj, old: Obj | None) -> None:
         md = obj["metadata"]
-        causes = self._validate_metadata(res, md)
+        causes = self._validate_metadata(res, md, None if old is None else old["metadata"])
         causes += validation.validate(res.key, obj, old)
         if res.crd:
             causes += structural.validate(self._crd_schema(res), obj)
@@ -531,11 +562,13 @@ class Registry:
                subresource: str | None = None, raw_dupes: list[str] | None = None) -> Obj:
         opts = opts or WriteOptions()
         version = opts.version or res.storage_version
-        obj = self._check_kind(res, body, version)
         # the object this most likely updates: its unchanged subtrees need no field checks
-        stored = self.store.get(res.key, (ns or obj["metadata"].get("namespace") or "")
-                                if res.namespaced else "", name)
-        self._field_validation(res, obj, version, opts, ctx, raw_dupes, stored)
+        bmd = body.get("metadata") if isinstance(body, dict) else None
+        stored = self.store.get(res.key, (ns or (bmd.get("namespace") if isinstance(
+            bmd, dict) else None) or "") if res.namespaced else "", name)
+        same = self._unchanged_keys(res, body, version, opts, stored)
+        obj = self._check_kind(res, body, version, _discarded(res, subresource) & same)
+        self._field_validation(res, obj, version, opts, ctx, raw_dupes, stored, same)
         obj = self.to_version(res, obj, res.storage_version)
         ns = self._namespace_of(res, ns, obj)
         md = obj["metadata"]
@@ -676,10 +709,6 @@ class Registry:
         return self._update_from(res, new, old, opts, subresource)
 
     def _patch_meta(self, res: Resource, version: str) -> Any:
-        try:
-            from minik8s.api import schemas
-        except ImportError:  # pragma: no cover
-            return None
         return schemas.patch_meta(res.group, version, res.kind)
 
     # ------------------------------------------------------------------ delete
@@ -866,6 +895,19 @@ class Registry:
         if action:
             ev["action"] = action
         return self._commit(res, ev, None)
+
+
+def _discarded(res: Resource, subresource: str | None) -> frozenset[str]:
+    """Top-level keys of an update's body the write replaces with the stored object's
+    (``_ALL_BUT_STATUS``): those the body repeats exactly need no copy, since the field
+    checks skip them (they passed when stored) and nothing else reads them. ``metadata``
+    is still copied one level (``_check_kind``): the write edits that level before
+    replacing it. Other top-level keys (a Secret's ``data``...) are always copied."""
+    if subresource == "status":
+        return _ALL_BUT_STATUS
+    if subresource is None and strategy.has_status_subresource(res):
+        return _STATUS
+    return frozenset()
 
 
 def _encode_continue(last: tuple[str, str], rv: str) -> str:

@@ -54,6 +54,10 @@ class EncodeBudget:
         self.used = 0
 
 
+def _labels(obj: Obj) -> Any:
+    return obj.get("metadata", {}).get("labels") or {}
+
+
 class ResourceStore:
     """All objects of one resource, with indexes and a bounded event history."""
 
@@ -169,9 +173,15 @@ class ResourceStore:
     def put(self, k: Key, obj: Obj) -> Obj | None:
         old = self.objects.get(k)
         if old is not None:
-            self._unindex(k, old)
             if self._encoded:
                 self._forget_encoded(old)
+            if _labels(old) == _labels(obj) and all(
+                    fn(old) == fn(obj) for fn in self.indexed_fields.values()):
+                # the same labels and indexed fields (a status write, a renewal): the
+                # indexes hold keys, so only the object moves
+                self.objects[k] = self.by_namespace[k[0]][k[1]] = obj
+                return old
+            self._unindex(k, old)
         else:
             self._sorted = None
             self._sorted_ns.pop(k[0], None)

@@ -300,6 +300,17 @@ def test_generated_suffixes_are_drawn_as_random_choice_draws() -> None:
         for _ in range(500)]
 
 
+
+def test_uids_are_the_uuid4_text_of_the_same_draws() -> None:
+    import random
+    import uuid
+
+    from minik8s.registry import names
+
+    gen, ref = names.NameGenerator(11), random.Random(11)
+    for _ in range(2000):
+        assert gen.uid() == str(uuid.UUID(int=ref.getrandbits(128), version=4))
+
 # ----------------------------------------------------------------- updates: unchanged subtrees
 
 
