@@ -11,6 +11,7 @@ import asyncio
 import datetime as _dt
 import heapq
 import itertools
+import math
 import time as _time
 from collections.abc import Callable
 
@@ -56,8 +57,7 @@ class Clock:
         return format_rfc3339(self.now() if at is None else at)
 
     def rfc3339_micro(self, at: float | None = None) -> str:
-        t = self.now() if at is None else at
-        return _dt.datetime.fromtimestamp(t, _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return format_rfc3339_micro(self.now() if at is None else at)
 
 
 class RealClock(Clock):
@@ -119,12 +119,82 @@ class VirtualClock(Clock):
         return n
 
 
+#: UTC day number -> "YYYY-MM-DD": a whole-seconds stamp is that day plus hh:mm:ss (POSIX time has
+#: no leap seconds), so strftime runs once per day seen instead of once per stamp
+_DAYS: dict[int, str] = {}
+#: epoch second -> its stamp: one instant is stamped many times over (a write, its event, ...)
+_SECONDS: dict[int, str] = {}
+#: stamp -> epoch seconds for the timestamps controllers re-read on every look (Lease renewTime,
+#: heartbeats); parsing is pure, so a memo is always right
+_PARSED: dict[str, float] = {}
+#: each memo here is cleared when it holds this many entries, to stay bounded
+_MEMO_MAX = 4096
+
+
+def _seconds_stamp(s: int) -> str:
+    """``YYYY-MM-DDTHH:MM:SS`` of whole epoch seconds, as ``strftime`` writes it."""
+    stamp = _SECONDS.get(s)
+    if stamp is None:
+        if len(_SECONDS) >= _MEMO_MAX:
+            _SECONDS.clear()
+        stamp = _SECONDS[s] = _format_seconds(s)
+    return stamp
+
+
+def _format_seconds(s: int) -> str:
+    """``_seconds_stamp`` without the memo of seconds (the day's date is memoized)."""
+    day, sec = divmod(s, 86400)
+    date = _DAYS.get(day)
+    if date is None:
+        if len(_DAYS) >= _MEMO_MAX:
+            _DAYS.clear()
+        date = _DAYS[day] = _dt.datetime.fromtimestamp(day * 86400, _dt.timezone.utc).strftime("%Y-%m-%d")
+    h, sec = divmod(sec, 3600)
+    m, sec = divmod(sec, 60)
+    return f"{date}T{h:02d}:{m:02d}:{sec:02d}"
+
+
 def format_rfc3339(t: float) -> str:
-    return _dt.datetime.fromtimestamp(int(t), _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Whole seconds (truncated), like ``metav1.Time``."""
+    return _seconds_stamp(int(t)) + "Z"
+
+
+def format_rfc3339_micro(t: float) -> str:
+    """Microseconds, like ``metav1.MicroTime``; rounds as ``datetime.fromtimestamp`` does
+    (the fraction times 10^6, half to even, carrying into the seconds)."""
+    frac, whole = math.modf(t)
+    us = round(frac * 1e6)
+    if us >= 1_000_000:
+        us -= 1_000_000
+        whole += 1.0
+    elif us < 0:
+        us += 1_000_000
+        whole -= 1.0
+    seconds = int(whole)
+    stamp = f"{_seconds_stamp(seconds)}.{us:06d}Z"
+    # what parse_rfc3339 will make of it (datetime.timestamp(): whole microseconds / 10^6): a
+    # stamp written now (a Lease renewTime) is read back by every look at it
+    _remember(stamp, (seconds * 1_000_000 + us) / 1_000_000)
+    return stamp
 
 
 def parse_rfc3339(s: str) -> float:
     """Parse the timestamps Kubernetes writes (``Z`` or offset, optional fraction)."""
+    t = _PARSED.get(s)
+    if t is None:
+        t = _parse_rfc3339(s)
+        _remember(s, t)
+    return t
+
+
+def _remember(stamp: str, t: float) -> None:
+    """Record what ``stamp`` parses to (bounded: the memo starts over when full)."""
+    if len(_PARSED) >= _MEMO_MAX:
+        _PARSED.clear()
+    _PARSED[stamp] = t
+
+
+def _parse_rfc3339(s: str) -> float:
     s = s.strip()
     if s.endswith("Z"):
         s = s[:-1] + "+00:00"

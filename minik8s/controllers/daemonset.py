@@ -33,8 +33,7 @@ from minik8s.api import objects
 Obj = dict[str, Any]
 KIND = "DaemonSet"
 COMPONENT = "daemonset-controller"
-BY_CONTROLLER = "daemonset-controller/controller"
-ORPHANS = "daemonset-controller/orphans"
+BY_CONTROLLER, ORPHANS = podcontrol.BY_CONTROLLER, podcontrol.ORPHANS
 #: BurstReplicas: pods created per sync, at most
 BURST_REPLICAS = 250
 #: the failed-pod backoff of kube-controller-manager (flowcontrol.NewBackOff(1s, 15m))
@@ -67,8 +66,7 @@ def setup(ctx: ControllerContext) -> None:
     nodes = ctx.informers.informer("v1", "nodes")
     revisions = ctx.informers.informer("apps/v1", "controllerrevisions")
     for inf in (pods, revisions):
-        inf.add_indexer(BY_CONTROLLER, podcontrol.controller_uid)
-        inf.add_indexer(ORPHANS, podcontrol.orphan_namespace)
+        podcontrol.index_by_controller(inf)
     client, clock = ctx.client, ctx.clock
     control = podcontrol.PodControl(client, ctx.rng("daemonset"), COMPONENT)
     backoff = _Backoff()
@@ -273,11 +271,11 @@ def setup(ctx: ControllerContext) -> None:
 
     def on_pod(etype: str, pod: Obj, old: Obj | None) -> None:
         ns = pod["metadata"].get("namespace", "")
-        for o in (pod, old):
-            ref = podcontrol.controller_ref(o) if o is not None else None
+        pod_ref = podcontrol.controller_ref(pod)
+        for ref in (pod_ref, podcontrol.controller_ref(old) if old is not None else None):
             if ref is not None and ref.get("kind") == KIND:
                 ctrl.enqueue(Request(ns, ref["name"]))
-        if etype != "DELETED" and podcontrol.controller_ref(pod) is None:
+        if etype != "DELETED" and pod_ref is None:
             labels = podcontrol.labels_of(pod)
             for ds in sets.list(ns):
                 try:

@@ -21,16 +21,15 @@ from minik8s.runtime.controller import Request, Result, TerminalError
 from minik8s.api import objects
 
 Obj = dict[str, Any]
-BY_CONTROLLER, ORPHANS = "deployment/controller", "deployment/orphans"
+BY_CONTROLLER, ORPHANS = podcontrol.BY_CONTROLLER, podcontrol.ORPHANS
 
 
 def setup(ctx: ControllerContext) -> None:
     deployments = ctx.informers.informer("apps/v1", "deployments")
     replicasets = ctx.informers.informer("apps/v1", "replicasets")
     pods = ctx.informers.informer("v1", "pods")
-    replicasets.add_indexer(BY_CONTROLLER, podcontrol.controller_uid)
-    replicasets.add_indexer(ORPHANS, podcontrol.orphan_namespace)
-    pods.add_indexer(BY_CONTROLLER, podcontrol.controller_uid)
+    podcontrol.index_by_controller(replicasets)
+    podcontrol.index_by_controller(pods, orphans=False)
     client = ctx.client
     env = Env(client, ctx.clock, replicasets.get, lambda uid: pods.by_index(BY_CONTROLLER, uid))
 

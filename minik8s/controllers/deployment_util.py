@@ -73,9 +73,11 @@ def compute_hash(template: Mapping[str, Any], collision_count: int | None = None
 
 
 def _without_hash(template: Mapping[str, Any] | None) -> Obj:
-    t = objects.deep_copy(dict(template or {}))
+    """The template without the hash label (a shallow copy: only the labels are replaced)."""
+    t = dict(template or {})
     md = t.get("metadata")
     if isinstance(md, dict):
+        md = t["metadata"] = dict(md)
         labels = dict(md.get("labels") or {})
         labels.pop(HASH_LABEL, None)
         if labels:
@@ -86,7 +88,13 @@ def _without_hash(template: Mapping[str, Any] | None) -> Obj:
 
 
 def equal_ignore_hash(t1: Mapping[str, Any] | None, t2: Mapping[str, Any] | None) -> bool:
-    return _without_hash(t1) == _without_hash(t2)
+    """Templates equal but for the hash label, compared as JSON (as their deep copies were).
+
+    Equal as they are implies equal as JSON, so the JSON round trip (which also equates a tuple
+    with a list) is only paid for templates that differ, e.g. during a rollout.
+    """
+    a, b = _without_hash(t1), _without_hash(t2)
+    return a == b or objects.deep_copy(a) == objects.deep_copy(b)
 
 
 # --- numbers ------------------------------------------------------------------------------------

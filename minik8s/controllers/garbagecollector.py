@@ -31,6 +31,14 @@ class OwnerIndex:
     def update(self, res: Resource, etype: str, obj: Obj, old: Obj | None) -> None:
         md = obj["metadata"]
         ref = (res.key, md.get("namespace", ""), md["name"])
+        if old is not None and etype != "DELETED" and self.owners.get(md["uid"]) == ref and \
+                old["metadata"].get("ownerReferences") == md.get("ownerReferences"):
+            # Most updates keep the owners. The index has seen this object (``owners``), so it
+            # holds the entries of its last write, ``old`` (every commit reaches it, in order);
+            # dropping and re-adding the same ones would change nothing (readers look sets up by
+            # uid and never iterate ``dependents`` in order). An object written before the
+            # collector started is not in ``owners`` and takes the full path below.
+            return
         if old is not None:
             for o in (old["metadata"].get("ownerReferences") or ()):
                 s = self.dependents.get(o.get("uid"))

@@ -62,6 +62,37 @@ def _default_down(window: float) -> Obj:
 class _Memory:
     recommendations: list[tuple[float, int]] = dataclasses.field(default_factory=list)
     events: list[tuple[float, int]] = dataclasses.field(default_factory=list)  # (time, replica change)
+    #: the resource and target object the last scale was read from, and that scale: stored
+    #: objects are never mutated (a write stores a new dict), so the same object has the same scale
+    target: tuple[Any, Obj, Obj] | None = None
+    #: the spec ``behavior`` was resolved from and the resolution (``_Behavior``); same reason
+    behavior: tuple[Obj, _Behavior] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class _Behavior:
+    """``spec.behavior`` with the defaults filled in, and the windows sync reads from it."""
+    up: Obj
+    down: Obj
+    up_window: float
+    down_window: float
+    #: how long recommendations are remembered
+    horizon: float
+    #: how long scale events are remembered (the longest policy period, at least 60 s)
+    events_horizon: float
+
+    @classmethod
+    def of(cls, spec: Obj, settings: HpaSettings) -> _Behavior:
+        beh = spec.get("behavior") or {}
+        up = {**DEFAULT_UP, **(beh.get("scaleUp") or {})}
+        down = {**_default_down(settings.downscale_stabilization), **(beh.get("scaleDown") or {})}
+        up_window = float(up.get("stabilizationWindowSeconds") or 0)
+        down_window = float(down.get("stabilizationWindowSeconds")
+                            if down.get("stabilizationWindowSeconds") is not None
+                            else settings.downscale_stabilization)
+        events_horizon = max([float(p.get("periodSeconds", 15)) for p in (up.get("policies") or []) +
+                              (down.get("policies") or [])] + [60.0])
+        return cls(up, down, up_window, down_window, max(up_window, down_window, 600.0), events_horizon)
 
 
 def _cond(type_: str, status: str, reason: str, message: str, now: str, old: list[Obj]) -> Obj:
@@ -76,6 +107,20 @@ def setup(ctx: ControllerContext) -> None:
     hpas = ctx.informers.informer("autoscaling/v2", "horizontalpodautoscalers")
     pods = ctx.informers.informer("v1", "pods")
     memory: dict[str, _Memory] = {}
+    #: request quantity -> its amount (milli for cpu, whole otherwise): parsing is pure
+    amounts: dict[tuple[str, str], int] = {}
+
+    def amount(name: str, v: Any) -> int:
+        """``quantity.milli`` (cpu) or ``quantity.whole`` of a request, memoized for strings."""
+        if not isinstance(v, str):
+            return quantity.milli(v) if name == "cpu" else quantity.whole(v)
+        n = amounts.get((name, v))
+        if n is None:
+            n = quantity.milli(v) if name == "cpu" else quantity.whole(v)
+            if len(amounts) >= 1024:
+                amounts.clear()
+            amounts[(name, v)] = n
+        return n
 
     def metric_proposal(hpa: Obj, spec: Obj, scale: Obj, selected: list[Obj],
                         current: int) -> tuple[int, Obj, str]:
@@ -102,7 +147,7 @@ def setup(ctx: ControllerContext) -> None:
                     continue
                 v = ((c.get("resources") or {}).get("requests") or {}).get(name)
                 if v is not None:
-                    req += quantity.milli(v) if name == "cpu" else quantity.whole(v)
+                    req += amount(name, v)
             usage = None
             if store is not None:
                 cu = store.container_usage(ns, md["name"])
@@ -128,20 +173,23 @@ def setup(ctx: ControllerContext) -> None:
             status_src["container"] = container
         return desired, {"type": mtype, key: status_src}, desc
 
+    again = Result(requeue_after=settings.sync_period)
+
     def reconcile(req: Request) -> Result | None:
         hpa = hpas.get(req.namespace, req.name)
         if hpa is None:
             memory.pop(f"{req.namespace}/{req.name}", None)
             return None
         sync(hpa)
-        return Result(requeue_after=settings.sync_period)
+        return again
 
     def sync(hpa: Obj) -> None:
         ns = hpa["metadata"]["namespace"]
         key = f"{ns}/{hpa['metadata']['name']}"
         mem = memory.setdefault(key, _Memory())
         spec = hpa.get("spec") or {}
-        status = objects.deep_copy(hpa.get("status") or {})
+        # a shallow copy: sync only ever replaces top-level fields (write_status copies deeply)
+        status = dict(hpa.get("status") or {})
         old_conds = status.get("conditions") or []
         now_s = ctx.clock.rfc3339()
         now = ctx.clock.now()
@@ -156,7 +204,7 @@ def setup(ctx: ControllerContext) -> None:
         try:
             if res is None or res.subresource("scale") is None:
                 raise errors.NotFound(f'no matches for kind "{ref.get("kind")}" in group ""')
-            scale = reg.sub.get_scale(res, ns, ref.get("name", ""))
+            scale = get_scale(mem, res, ns, ref.get("name", ""))
         except errors.ApiError as e:
             msg = f"the HPA controller was unable to get the target's current scale: {e.message}"
             status["conditions"] = [_cond("AbleToScale", "False", "FailedGetScale", msg, now_s, old_conds)]
@@ -269,28 +317,39 @@ def setup(ctx: ControllerContext) -> None:
         status["desiredReplicas"] = desired
         write_status(hpa, status)
 
+    def get_scale(mem: _Memory, res: Any, ns: str, name: str) -> Obj:
+        """The target's scale subresource; read again only when the target object changed."""
+        obj = reg.get(res, ns, name)
+        if mem.target is not None and mem.target[0] is res and mem.target[1] is obj:
+            return mem.target[2]
+        scale = reg.sub.scale_of(res, obj)
+        mem.target = (res, obj, scale)
+        return scale
+
+    def behavior(spec: Obj, mem: _Memory) -> _Behavior:
+        """``spec.behavior`` resolved, once per spec object (a new one comes with each write)."""
+        if mem.behavior is None or mem.behavior[0] is not spec:
+            mem.behavior = (spec, _Behavior.of(spec, settings))
+        return mem.behavior[1]
+
     def normalize(spec: Obj, mem: _Memory, current: int, proposed: int, min_r: int, max_r: int,
                   now: float) -> tuple[int, str, str, tuple[str, str, str]]:
-        beh = spec.get("behavior") or {}
-        up = {**DEFAULT_UP, **(beh.get("scaleUp") or {})}
-        down = {**_default_down(settings.downscale_stabilization), **(beh.get("scaleDown") or {})}
-        up_window = float(up.get("stabilizationWindowSeconds") or 0)
-        down_window = float(down.get("stabilizationWindowSeconds")
-                            if down.get("stabilizationWindowSeconds") is not None
-                            else settings.downscale_stabilization)
+        b = behavior(spec, mem)
+        up, down = b.up, b.down
         up_rec = down_rec = proposed
+        up_after, down_after = now - b.up_window, now - b.down_window
         for t, r in mem.recommendations:
-            if t > now - up_window:
-                up_rec = min(up_rec, r)
-            if t > now - down_window:
-                down_rec = max(down_rec, r)
+            if t > up_after and r < up_rec:
+                up_rec = r
+            if t > down_after and r > down_rec:
+                down_rec = r
         stabilized = current
         if stabilized < up_rec:
             stabilized = up_rec
         if stabilized > down_rec:
             stabilized = down_rec
-        horizon = max(up_window, down_window, 600.0)
-        mem.recommendations = [(t, r) for t, r in mem.recommendations if t > now - horizon]
+        kept_after = now - b.horizon
+        mem.recommendations = [(t, r) for t, r in mem.recommendations if t > kept_after]
         mem.recommendations.append((now, proposed))
         able = ("ReadyForNewScale", "recommended size matches current size")
         if stabilized != proposed:
@@ -316,9 +375,8 @@ def setup(ctx: ControllerContext) -> None:
         elif desired < min_r:
             desired = min_r
             limit = ("True", "TooFewReplicas", "the desired replica count is less than the minimum replica count")
-        horizon_ev = max([float(p.get("periodSeconds", 15)) for p in (up.get("policies") or []) +
-                          (down.get("policies") or [])] + [60.0])
-        mem.events = [(t, c) for t, c in mem.events if t > now - horizon_ev]
+        events_after = now - b.events_horizon
+        mem.events = [(t, c) for t, c in mem.events if t > events_after]
         return desired, able[0], able[1], limit
 
     def write_status(hpa: Obj, status: Obj) -> None:
@@ -327,8 +385,7 @@ def setup(ctx: ControllerContext) -> None:
             return
         res = reg.table.by_key(HPA)
         assert res is not None
-        new = objects.deep_copy(hpa)
-        new["status"] = status
+        new = objects.deep_copy({**hpa, "status": status})  # status shares parts with hpa's
         try:
             reg._update_from(res, new, hpa, WriteOptions(), "status")
         except errors.Conflict:

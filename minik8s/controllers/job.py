@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from minik8s.api import errors, selectors
-from minik8s.controllers import jobpods, ttlafterfinished
+from minik8s.controllers import jobpods, podcontrol, ttlafterfinished
 from minik8s.controllers.jobpods import Obj
 from minik8s.runtime.context import ControllerContext
 from minik8s.runtime.controller import Request, Result
@@ -40,9 +40,7 @@ MAX_UNCOUNTED = 500
 def setup(ctx: ControllerContext) -> None:
     jobs = ctx.informers.informer("batch/v1", "jobs")
     pods = ctx.informers.informer("v1", "pods")
-    pods.add_indexer("job-controller", jobpods.job_owner_uids)
-    pods.add_indexer("job-controller:orphans", lambda p: [] if jobpods.controller_ref(p) else [
-        p["metadata"].get("namespace", "")])
+    podcontrol.index_by_controller(pods)
     client = ctx.client
     rng = ctx.rng("job")
     backoffs: dict[str, tuple[int, float | None]] = {}  # job uid → (failures, last failure)
@@ -72,6 +70,11 @@ def setup(ctx: ControllerContext) -> None:
             backoffs[uid] = sync.backoff
         return result
 
+    def job_pods(uid: str) -> list[Obj]:
+        """Pods whose controller reference is the Job with this uid (the shared index holds
+        every controller's pods; a reference to this uid of another kind is not the Job's)."""
+        return [p for p in pods.by_index(podcontrol.BY_CONTROLLER, uid) if jobpods.job_owner_uids(p)]
+
     def claim_pods(job: Obj) -> list[Obj]:
         """Owned pods, plus matching orphans adopted; owned pods that stopped matching released."""
         md = job["metadata"]
@@ -81,14 +84,14 @@ def setup(ctx: ControllerContext) -> None:
         except ValueError:
             sel = selectors.nothing()
         out: list[Obj] = []
-        for p in pods.by_index("job-controller", uid):
+        for p in job_pods(uid):
             if sel.matches(p["metadata"].get("labels") or {}) or md.get("deletionTimestamp"):
                 out.append(p)
             else:
                 jobpods.release(client, p, uid)
         if sel.empty or md.get("deletionTimestamp"):
             return out
-        for p in pods.by_index("job-controller:orphans", ns):
+        for p in pods.by_index(podcontrol.ORPHANS, ns):
             if sel.matches(p["metadata"].get("labels") or {}) and \
                     not p["metadata"].get("deletionTimestamp"):
                 adopted = jobpods.adopt(client, p, job)
@@ -104,25 +107,23 @@ def setup(ctx: ControllerContext) -> None:
         md = job["metadata"]
         ctrl.enqueue(Request(md["namespace"], md["name"]))
         if et == "DELETED":
-            for p in pods.by_index("job-controller", md["uid"]):
+            for p in job_pods(md["uid"]):
                 orphans.enqueue(Request(md["namespace"], p["metadata"]["name"]))
 
     def on_pod(et: str, pod: Obj, old: Obj | None) -> None:
         md = pod["metadata"]
         ns = md.get("namespace", "")
-        for o in (pod, old):
-            if o is None:
-                continue
-            ref = jobpods.controller_ref(o)
+        pod_ref = jobpods.controller_ref(pod)
+        for ref in (pod_ref, jobpods.controller_ref(old) if old is not None else None):
             if ref is not None and ref.get("kind") == "Job":
                 ctrl.enqueue(Request(ns, ref.get("name", "")))
         if et != "DELETED" and jobpods.TRACKING_FINALIZER in (md.get("finalizers") or ()):
-            ref = jobpods.controller_ref(pod)
+            ref = pod_ref
             job = jobs.get(ns, ref.get("name", "")) if ref is not None else None
             if job is None or job["metadata"]["uid"] != (ref or {}).get("uid") or \
                     jobpods.is_finished(job):
                 orphans.enqueue(Request(ns, md["name"]))
-        elif et != "DELETED" and jobpods.controller_ref(pod) is None:
+        elif et != "DELETED" and pod_ref is None:
             # a pod with no owner may be adopted by a Job whose selector matches it
             labels = md.get("labels") or {}
             for j in jobs.list(ns):

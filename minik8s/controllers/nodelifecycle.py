@@ -97,13 +97,24 @@ def setup(ctx: ControllerContext) -> None:
                      if (p.get("spec") or {}).get("nodeName") else [])
     #: pod key -> (uid, when its eviction clock started)
     scheduled: dict[Request, tuple[str, float]] = {}
+    #: node -> (the Node object its last reconcile read, grace deadline) while a node that is
+    #: not Unknown waits on its deadline timer; see ``renewal_moves_nothing``. Stored objects
+    #: are never changed in place: the same object is the same Node.
+    armed: dict[str, tuple[Obj, float]] = {}
+    #: node -> the Node object whose taints were last found as they should be (the same
+    #: object needs no second look: the deadline timer finds the node unchanged most times)
+    taints_ok: dict[str, Obj] = {}
+
+    def renew_time(lease: Obj | None) -> float | None:
+        """The Lease's renewTime in epoch seconds (None: no Lease, or never renewed)."""
+        renew = ((lease or {}).get("spec") or {}).get("renewTime")
+        return parse_rfc3339(renew) if renew else None
 
     def probe_time(node: Obj, ready: Obj | None) -> float:
         times = []
-        lease = leases.get(LEASE_NS, node["metadata"]["name"])
-        renew = ((lease or {}).get("spec") or {}).get("renewTime")
-        if renew:
-            times.append(parse_rfc3339(renew))
+        renew = renew_time(leases.get(LEASE_NS, node["metadata"]["name"]))
+        if renew is not None:
+            times.append(renew)
         if ready is not None and ready.get("lastHeartbeatTime"):
             times.append(parse_rfc3339(ready["lastHeartbeatTime"]))
         if not times:
@@ -160,11 +171,16 @@ def setup(ctx: ControllerContext) -> None:
         return want
 
     def sync_taints(node: Obj) -> None:
+        name = node["metadata"]["name"]
+        if taints_ok.get(name) is node:
+            return
         taints = list((node.get("spec") or {}).get("taints") or [])
         want = desired_taints(node)
         have = {(t.get("key"), t.get("effect")) for t in taints if t.get("key") in MANAGED}
         if have == want:
+            taints_ok[name] = node
             return
+        taints_ok.pop(name, None)
         keep = [t for t in taints if t.get("key") not in MANAGED or (t.get("key"), t.get("effect")) in want]
         now = clock.rfc3339()
         for key, effect in sorted(want - have):
@@ -178,8 +194,10 @@ def setup(ctx: ControllerContext) -> None:
         client.update(new, manager="node-controller")
 
     def reconcile_node(name: str) -> Result | None:
+        armed.pop(name, None)
         node = nodes.get("", name)
         if node is None:
+            taints_ok.pop(name, None)
             return None
         ready = next((c for c in (node.get("status") or {}).get("conditions") or ()
                       if c.get("type") == "Ready"), None)
@@ -198,6 +216,7 @@ def setup(ctx: ControllerContext) -> None:
         sync_taints(node)
         if ready is not None and ready.get("status") == "Unknown":
             return None
+        armed[name] = (node, deadline)
         return Result(requeue_after=max(deadline - now, 0.001))
 
     def reconcile_pod(req: Request) -> Result | None:
@@ -256,14 +275,40 @@ def setup(ctx: ControllerContext) -> None:
 
     def on_node(et: str, n: Obj, old: Obj | None) -> None:
         name = n["metadata"]["name"]
+        armed.pop(name, None)
         node_ctrl.enqueue(name)
         if cfg.taintEviction and et != "DELETED" and no_execute(n) != no_execute(old):
             for p in pods.by_index(POD_NODE_INDEX, name):
                 pod_ctrl.enqueue(Request(p["metadata"].get("namespace", ""), p["metadata"]["name"]))
 
+    def renewal_moves_nothing(name: str, lease: Obj, old: Obj) -> bool:
+        """Whether reconciling the node for this Lease update could only repeat its last look.
+
+        While ``name`` is armed, the node's last reconcile saw this very Node object, found it
+        not Unknown and its taints in order, and left a timer at or before ``deadline``; every
+        Lease update since kept renewTime from going back. A renewal that moves renewTime
+        forward again can then only move the deadline later: the reconcile would find the
+        deadline ahead (no Unknown), the same taints (no write), and ask for a timer after the
+        one already pending (the queue keeps the earlier). So the node waits for that timer,
+        which reads the newest Lease, as it would have anyway.
+        """
+        seen = armed.get(name)
+        if seen is None or clock.now() + 1e-6 >= seen[1]:
+            return False
+        if nodes.get("", name) is not seen[0]:
+            return False
+        before, after = renew_time(old), renew_time(lease)
+        return before is not None and after is not None and after >= before
+
     def on_lease(et: str, lease: Obj, old: Obj | None) -> None:
-        if lease["metadata"].get("namespace") == LEASE_NS:
-            node_ctrl.enqueue(lease["metadata"]["name"])
+        md = lease["metadata"]
+        if md.get("namespace") != LEASE_NS:
+            return
+        name = md["name"]
+        if et == "MODIFIED" and old is not None and renewal_moves_nothing(name, lease, old):
+            return
+        armed.pop(name, None)
+        node_ctrl.enqueue(name)
 
     def on_pod(et: str, p: Obj, old: Obj | None) -> None:
         if not cfg.taintEviction:

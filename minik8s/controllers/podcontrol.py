@@ -23,10 +23,10 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from minik8s.aio import clock as _clock
-from minik8s.api import errors, selectors
+from minik8s.api import errors, objects, selectors
 from minik8s.client.client import Client
 from minik8s.registry import names
-from minik8s.api import objects
+from minik8s.runtime.informer import Informer
 
 Obj = dict[str, Any]
 
@@ -61,6 +61,25 @@ def orphan_namespace(obj: Mapping[str, Any]) -> list[str]:
     return [] if controller_ref(obj) else [obj["metadata"].get("namespace", "")]
 
 
+#: Informer index names shared by every controller that claims objects by controller reference.
+#: Index functions run on every write of the resource, so the ReplicaSet, ReplicationController,
+#: Deployment, StatefulSet, DaemonSet and Job controllers read one pair of indexes per informer
+#: instead of each keeping its own copy of the same one.
+BY_CONTROLLER, ORPHANS = "controller-uid", "orphans-by-namespace"
+
+
+def index_by_controller(informer: Informer, orphans: bool = True) -> None:
+    """Add the shared ``BY_CONTROLLER`` (and ``ORPHANS``) indexes to an informer, once.
+
+    Every controller calls this for the informers it reads, whatever the set-up order; an
+    index already added is not rebuilt (that would walk every cached object again).
+    """
+    for name, fn, wanted in ((BY_CONTROLLER, controller_uid, True),
+                             (ORPHANS, orphan_namespace, orphans)):
+        if wanted and not informer.has_index(name):
+            informer.add_indexer(name, fn)
+
+
 def new_controller_ref(owner: Mapping[str, Any]) -> Obj:
     """metav1.NewControllerRef."""
     md = owner["metadata"]
@@ -80,7 +99,8 @@ def label_selector(sel: Mapping[str, Any] | None) -> selectors.LabelSelector:
     if sel is None:
         return selectors.nothing()
     ml = tuple(sorted((sel.get("matchLabels") or {}).items()))
-    ex = json.dumps(sel.get("matchExpressions") or [], sort_keys=True)
+    exprs = sel.get("matchExpressions")
+    ex = json.dumps(exprs, sort_keys=True) if exprs else "[]"  # most selectors have none
     return _compile((ml, ex))
 
 
@@ -228,12 +248,9 @@ class PodControl:
         self.client, self.rng, self.component = client, rng, component
 
     def _name(self, owner_name: str) -> tuple[str, str]:
-        prefix = f"{owner_name}-"
-        if names.check_subdomain(prefix[:-1] + "a"):  # getPodsPrefix: else the bare name
-            prefix = owner_name
-        base = prefix[: names.MAX_GENERATED_NAME - names.GENERATE_SUFFIX]
-        suffix = "".join(self.rng.choice(names.ALPHANUMS) for _ in range(names.GENERATE_SUFFIX))
-        return prefix, base + suffix
+        prefix, base = _pod_prefix(owner_name)
+        choice, alphanums = self.rng.choice, names.ALPHANUMS
+        return prefix, base + "".join([choice(alphanums) for _ in range(names.GENERATE_SUFFIX)])
 
     def create(self, owner: Obj, template: Mapping[str, Any]) -> Obj:
         """GetPodFromTemplate + create; on error a FailedCreate event and the error is raised."""
@@ -281,6 +298,16 @@ class PodControl:
         self.client.event(owner, "SuccessfulDelete", f"Deleted pod: {md['name']}",
                           component=self.component)
         return True
+
+
+@functools.lru_cache(maxsize=4096)
+def _pod_prefix(owner_name: str) -> tuple[str, str]:
+    """getPodsPrefix (generateName) and the part of it a generated name keeps: pure functions
+    of the owner's name, worked out once per owner rather than once per pod."""
+    prefix = f"{owner_name}-"
+    if names.check_subdomain(prefix[:-1] + "a"):  # else the bare name
+        prefix = owner_name
+    return prefix, prefix[: names.MAX_GENERATED_NAME - names.GENERATE_SUFFIX]
 
 
 def namespace_terminating(e: errors.ApiError) -> bool:

@@ -128,17 +128,18 @@ def setup(ctx: ControllerContext) -> None:
     ctrl = ctx.manager.add(COMPONENT, reconcile)
 
     def on_pod(et: str, pod: Obj, old: Obj | None) -> None:
+        done = terminated(pod)
         if et == "ADDED":
-            counts["terminated"] += terminated(pod)
+            counts["terminated"] += done
         elif et == "DELETED":
-            counts["terminated"] -= terminated(pod)
+            counts["terminated"] -= done
             return
         else:
-            counts["terminated"] += int(terminated(pod)) - int(terminated(old))
+            counts["terminated"] += int(done) - int(terminated(old))
         md, spec = pod["metadata"], pod.get("spec") or {}
         node_name = spec.get("nodeName") or ""
         node = nodes.get("", node_name) if node_name else None
-        over = threshold > 0 and terminated(pod) and counts["terminated"] > threshold
+        over = threshold > 0 and done and counts["terminated"] > threshold
         orphaned = bool(node_name) and node is None
         stuck = bool(md.get("deletionTimestamp")) and not forced(pod) and (
             not node_name or (node is not None and not node_ready(node) and out_of_service(node)))

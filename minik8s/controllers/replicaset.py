@@ -63,10 +63,9 @@ def setup(ctx: ControllerContext) -> None:
 def setup_kind(ctx: ControllerContext, kind: Kind) -> None:
     owners = ctx.informers.informer(kind.api_version, kind.kind)
     pods = ctx.informers.informer("v1", "pods")
-    by_controller, orphans = f"{kind.controller}/controller", f"{kind.controller}/orphans"
-    pods.add_indexer(by_controller, podcontrol.controller_uid)
-    pods.add_indexer(orphans, podcontrol.orphan_namespace)
-    owners.add_indexer(by_controller, podcontrol.controller_uid)
+    by_controller, orphans = podcontrol.BY_CONTROLLER, podcontrol.ORPHANS
+    podcontrol.index_by_controller(pods)
+    podcontrol.index_by_controller(owners, orphans=False)
     control = podcontrol.PodControl(ctx.client, ctx.rng(kind.rng), kind.controller)
     clock, client = ctx.clock, ctx.client
 
@@ -139,10 +138,9 @@ def setup_kind(ctx: ControllerContext, kind: Kind) -> None:
 
     ctrl = ctx.manager.add(kind.controller, reconcile)
 
-    def enqueue_owner(obj: Obj) -> None:
-        ref = podcontrol.controller_ref(obj)
+    def enqueue_owner(ns: str, ref: Obj | None) -> None:
         if ref is not None and ref.get("kind") == kind.kind:
-            ctrl.enqueue(Request(obj["metadata"].get("namespace", ""), ref["name"]))
+            ctrl.enqueue(Request(ns, ref["name"]))
 
     def enqueue_matching(pod: Obj) -> None:
         ns = pod["metadata"].get("namespace", "")
@@ -155,12 +153,15 @@ def setup_kind(ctx: ControllerContext, kind: Kind) -> None:
                 continue
 
     def on_pod(etype: str, pod: Obj, old: Obj | None) -> None:
-        enqueue_owner(pod)
-        if old is not None and podcontrol.controller_ref(old) != podcontrol.controller_ref(pod):
-            enqueue_owner(old)
-        if etype != "DELETED" and podcontrol.controller_ref(pod) is None and (
+        ns = pod["metadata"].get("namespace", "")
+        ref = podcontrol.controller_ref(pod)
+        enqueue_owner(ns, ref)
+        old_ref = podcontrol.controller_ref(old) if old is not None else None
+        if old is not None and old_ref != ref:
+            enqueue_owner(ns, old_ref)
+        if etype != "DELETED" and ref is None and (
                 old is None or podcontrol.labels_of(old) != podcontrol.labels_of(pod)
-                or podcontrol.controller_ref(old) is not None):
+                or old_ref is not None):
             enqueue_matching(pod)
 
     owners.add_handler(lambda et, o, old: ctrl.enqueue(Request(
@@ -176,13 +177,14 @@ def calculate_status(owner: Obj, active: list[Obj], err: Exception | None, now: 
     min_ready = int(spec.get("minReadySeconds") or 0)
     tlabels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
     fully = ready = available = 0
+    titems = tlabels.items()
     for p in active:
         labels = podcontrol.labels_of(p)
-        if all(labels.get(k) == v for k, v in tlabels.items()):
+        if all(labels.get(k) == v for k, v in titems):
             fully += 1
         if podcontrol.is_ready(p):
             ready += 1
-            if podcontrol.is_available(p, min_ready, now):
+            if not min_ready or podcontrol.is_available(p, min_ready, now):
                 available += 1
     conds = [dict(c) for c in old.get("conditions") or ()]
     failure = next((c for c in conds if c.get("type") == "ReplicaFailure"), None)

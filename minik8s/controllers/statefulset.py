@@ -28,8 +28,7 @@ from minik8s.api import objects
 
 Obj = dict[str, Any]
 KIND = "StatefulSet"
-BY_CONTROLLER = "statefulset-controller/controller"
-ORPHANS = "statefulset-controller/orphans"
+BY_CONTROLLER, ORPHANS = podcontrol.BY_CONTROLLER, podcontrol.ORPHANS
 
 
 def setup(ctx: ControllerContext) -> None:
@@ -38,8 +37,7 @@ def setup(ctx: ControllerContext) -> None:
     claims = ctx.informers.informer("v1", "persistentvolumeclaims")
     revisions = ctx.informers.informer("apps/v1", "controllerrevisions")
     for inf in (pods, revisions):
-        inf.add_indexer(BY_CONTROLLER, podcontrol.controller_uid)
-        inf.add_indexer(ORPHANS, podcontrol.orphan_namespace)
+        podcontrol.index_by_controller(inf)
     client, clock = ctx.client, ctx.clock
     control = control_.StatefulPodControl(client, claims)
 
@@ -92,17 +90,18 @@ def setup(ctx: ControllerContext) -> None:
     def enqueue(ns: str, name: str) -> None:
         ctrl.enqueue(Request(ns, name))
 
-    def enqueue_owner(obj: Obj | None) -> None:
-        ref = podcontrol.controller_ref(obj) if obj is not None else None
-        if ref is not None and ref.get("kind") == KIND and obj is not None:
-            enqueue(obj["metadata"].get("namespace", ""), ref["name"])
+    def enqueue_owner(ns: str, ref: Obj | None) -> None:
+        if ref is not None and ref.get("kind") == KIND:
+            enqueue(ns, ref["name"])
 
     def on_pod(etype: str, pod: Obj, old: Obj | None) -> None:
-        enqueue_owner(pod)
-        if old is not None and podcontrol.controller_ref(old) != podcontrol.controller_ref(pod):
-            enqueue_owner(old)
-        if etype != "DELETED" and podcontrol.controller_ref(pod) is None:
-            ns, labels = pod["metadata"].get("namespace", ""), podcontrol.labels_of(pod)
+        ns = pod["metadata"].get("namespace", "")
+        ref = podcontrol.controller_ref(pod)
+        enqueue_owner(ns, ref)
+        if old is not None and (old_ref := podcontrol.controller_ref(old)) != ref:
+            enqueue_owner(ns, old_ref)
+        if etype != "DELETED" and ref is None:
+            labels = podcontrol.labels_of(pod)
             for s in sets.list(ns):
                 try:
                     if podcontrol.label_selector(sp.spec(s).get("selector")).matches(labels):

@@ -50,6 +50,14 @@ class MetricsStore:
         return None if s is None else dict(s.usage)
 
 
+def _ready(node: Obj) -> bool:
+    """Ready=True: metrics-server scrapes only nodes whose kubelet answers."""
+    for c in (node.get("status") or {}).get("conditions") or ():
+        if c.get("type") == "Ready" and c.get("status") == "True":
+            return True
+    return False
+
+
 def setup_scraper(ctx: ControllerContext, model: UsageModel, store: MetricsStore) -> None:
     pods = ctx.informers.informer("v1", "pods")
     nodes = ctx.informers.informer("v1", "nodes")
@@ -81,9 +89,7 @@ def setup_scraper(ctx: ControllerContext, model: UsageModel, store: MetricsStore
         s = model.settings
         for n in nodes.list():
             name = n["metadata"]["name"]
-            ready = any(c.get("type") == "Ready" and c.get("status") == "True"
-                        for c in (n.get("status") or {}).get("conditions") or ())
-            if not ready:
+            if not _ready(n):
                 continue
             cpu, mem = per_node.get(name, [0, 0])
             new_nodes[name] = Sample(now, window, (cpu + s.node_cpu_milli, mem + s.node_memory_bytes))

@@ -50,11 +50,29 @@ Reconcile = Callable[[Any], "Result | None"]
 CHURN_LIMIT = 2_000
 
 
+class SettleWatch:
+    """What a settle() watches for livelock, shared by one manager's controllers.
+
+    A settle bumps ``settle`` and sets ``active``; each controller starts its per-key counts
+    afresh on its first reconcile of that settle (``Controller.recent``), so beginning and
+    ending a settle costs the same however many controllers there are (a virtual hour runs
+    hundreds of settles). ``flagged`` lists the controllers that saw a key pass CHURN_LIMIT.
+    """
+
+    __slots__ = ("active", "flagged", "settle")
+
+    def __init__(self) -> None:
+        self.active = False
+        self.settle = 0
+        self.flagged: list[Controller] = []
+
+
 class Controller:
     """A named reconcile function with its own work queue."""
 
     def __init__(self, name: str, reconcile: Reconcile, clock: Clock,
-                 on_ready: Callable[[], None] = lambda: None) -> None:
+                 on_ready: Callable[[], None] = lambda: None,
+                 watch: SettleWatch | None = None) -> None:
         self.name = name
         self.reconcile = reconcile
         self.queue = WorkQueue(clock, on_ready)
@@ -62,10 +80,16 @@ class Controller:
         self.reconciles = 0
         #: wall seconds spent reconciling (writes included): per-controller throughput in bench/
         self.busy_s = 0.0
-        #: reconciles per key while a settle() watches for livelock (None: not watching)
-        self.recent: dict[Hashable, int] | None = None
+        self.settle_watch = watch if watch is not None else SettleWatch()
+        #: reconciles per key in the watched settle numbered ``_recent_settle``
+        self.recent: dict[Hashable, int] = {}
+        self._recent_settle = -1
         #: a key reconciled more than CHURN_LIMIT times in the watched span
         self.churning: Hashable | None = None
+
+    def reconciles_in_settle(self) -> int:
+        """Reconciles since the current (or last) watched settle began."""
+        return sum(self.recent.values()) if self._recent_settle == self.settle_watch.settle else 0
 
     def enqueue(self, key: Hashable) -> None:
         self.queue.add(key)
@@ -75,10 +99,15 @@ class Controller:
         if key is None:
             return False
         self.reconciles += 1
-        recent = self.recent
-        if recent is not None:
+        watch = self.settle_watch
+        if watch.active:
+            if self._recent_settle != watch.settle:
+                self._recent_settle, self.recent = watch.settle, {}
+            recent = self.recent
             n = recent[key] = recent.get(key, 0) + 1
             if n > CHURN_LIMIT:
+                if self.churning is None:
+                    watch.flagged.append(self)
                 self.churning = key
         started = perf_counter()
         try:

@@ -48,10 +48,20 @@ CONDITIONS = (
 )
 
 
+#: READY_ANNOTATION value (lower case) -> kubelet state; anything else is "alive"
+_STATES = {"false": "down", "unknown": "dead"}
+#: the labels a registering kubelet sets (``_register``), in the order it sets them
+_NODE_LABELS = ("kubernetes.io/hostname", "kubernetes.io/os", "kubernetes.io/arch",
+                "beta.kubernetes.io/os", "beta.kubernetes.io/arch")
+_NODE_LABEL_KEYS = frozenset(_NODE_LABELS)
+
+
 def kubelet_state(node: Obj) -> str:
     """alive | down (posts NotReady, then stops) | dead (stops)."""
-    v = str(((node.get("metadata") or {}).get("annotations") or {}).get(READY_ANNOTATION, "true"))
-    return {"false": "down", "unknown": "dead"}.get(v.lower(), "alive")
+    annotations = (node.get("metadata") or {}).get("annotations")
+    if not annotations or READY_ANNOTATION not in annotations:
+        return "alive"
+    return _STATES.get(str(annotations[READY_ANNOTATION]).lower(), "alive")
 
 
 class NodeAgent:
@@ -96,12 +106,10 @@ class NodeAgent:
     def _register(self, node: Obj) -> Obj:
         """Labels and podCIDR a kubelet (and node IPAM) would set; a spec write if any is missing."""
         md, spec = node["metadata"], node.get("spec") or {}
-        want = {"kubernetes.io/hostname": md["name"], "kubernetes.io/os": "linux",
-                "kubernetes.io/arch": "amd64", "beta.kubernetes.io/os": "linux",
-                "beta.kubernetes.io/arch": "amd64"}
         labels = md.get("labels") or {}
-        if spec.get("podCIDR") and all(k in labels for k in want):
+        if spec.get("podCIDR") and labels.keys() >= _NODE_LABEL_KEYS:
             return node
+        want = dict(zip(_NODE_LABELS, (md["name"], "linux", "amd64", "linux", "amd64")))
         new = objects.deep_copy(node)
         for k, v in want.items():
             new["metadata"].setdefault("labels", {}).setdefault(k, v)
@@ -175,7 +183,7 @@ class NodeAgent:
         self._fill_status(node, status)
         if status != node.get("status"):
             new = {**node, "status": status}
-            self.client.update_status(new, manager="kubelet")
+            self.client.update_status(new, manager="kubelet", copy=False)
             was = (old.get("Ready") or {}).get("status")
             now_ready = conds[-1]["status"]
             if was is not None and was != now_ready:
@@ -227,7 +235,7 @@ class NodeAgent:
                      "lastTransitionTime": stamp, "reason": "KubeletNotReady",
                      "message": NOT_READY_DOWN}
         status["conditions"] = [c for c in conds if c.get("type") != "Ready"] + [new_ready]
-        self.client.update_status({**node, "status": status}, manager="kubelet")
+        self.client.update_status({**node, "status": status}, manager="kubelet", copy=False)
         self._event(node, "NodeNotReady")
 
     def _event(self, node: Obj, reason: str) -> None:
@@ -244,11 +252,11 @@ class NodeAgent:
         stamp = self.clock.rfc3339_micro(now)
         if lease is not None:
             renewed = (lease.get("spec") or {}).get("renewTime")
-            if renewed and parse_rfc3339(renewed) + interval > now + 1e-6:
-                return parse_rfc3339(renewed) + interval
+            if renewed and (due := parse_rfc3339(renewed) + interval) > now + 1e-6:
+                return due
             self.client.update({**lease, "spec": {
                 "holderIdentity": name, "leaseDurationSeconds": duration, "renewTime": stamp}},
-                manager="kubelet")
+                manager="kubelet", copy=False)
             return now + interval
         try:
             self.client.create({

@@ -70,6 +70,19 @@ async def test_a_scale_down_waits_for_the_five_minute_window(cluster: Cluster) -
     assert replicas(cluster) == 1
 
 
+async def test_a_behavior_changed_on_a_running_hpa_applies_from_its_next_sync(cluster: Cluster) -> None:
+    workload(cluster, replicas=3)
+    demand(cluster, "300m")
+    await cluster.advance(60)
+    demand(cluster, None)
+    await cluster.advance(60)    # within the default 300 s window: held at 3
+    assert replicas(cluster) == 3
+    cluster.client.patch("autoscaling/v2", "HorizontalPodAutoscaler", "web", {"spec": {"behavior": {
+        "scaleDown": {"stabilizationWindowSeconds": 0}}}}, NS)
+    await cluster.advance(15)    # no window any more: down at the next sync
+    assert replicas(cluster) == 1
+
+
 async def test_a_pods_policy_of_four_per_minute_paces_the_scale_up(cluster: Cluster) -> None:
     workload(cluster, behavior={"scaleUp": {"stabilizationWindowSeconds": 0, "policies": [
         {"type": "Pods", "value": 4, "periodSeconds": 60}]}})

@@ -172,3 +172,51 @@ def test_min_toleration(tols: list[dict[str, Any]], want: float | None) -> None:
 
 def test_a_toleration_for_another_effect_does_not_tolerate() -> None:
     assert not tolerates({"key": "a", "operator": "Exists", "effect": "NoSchedule"}, t("a"))
+
+
+# --- Lease renewals: the deadline timer reads them, a renewal need not wake the controller ---------
+
+
+def renew_lease(sim: Sim, at: float, node: str = WORKER) -> None:
+    """Set the node's Lease renewTime to ``at`` (epoch seconds), as another renewer would."""
+    lease = sim.client.get("coordination.k8s.io/v1", "Lease", node, "kube-node-lease")
+    lease["spec"]["renewTime"] = sim.cluster.clock.rfc3339_micro(at)
+    sim.client.update(lease)
+
+
+async def test_a_renewal_of_a_silent_kubelets_lease_moves_the_deadline_it_is_marked_unknown_at(
+        sim: Sim) -> None:
+    await annotate(sim, "unknown")  # the kubelet posts nothing more from here (t0)
+    t0 = sim.cluster.clock.now()
+    await sim.advance(20)
+    renew_lease(sim, t0 + 20)
+    await sim.advance(39)
+    assert ready(sim) == "True"
+    await sim.advance(1)
+    assert ready(sim) == "Unknown"
+
+
+async def test_a_renewtime_moved_back_brings_the_deadline_forward(sim: Sim) -> None:
+    await annotate(sim, "unknown")
+    t0 = sim.cluster.clock.now()
+    await sim.advance(30)
+    renew_lease(sim, t0 + 30)  # deadline t0 + 70
+    await sim.advance(15)  # the first deadline timer has fired and found t0 + 70
+    assert ready(sim) == "True"
+    renew_lease(sim, t0 + 10)  # back: deadline t0 + 50 (the last heartbeat was at t0 or before)
+    await sim.advance(4)
+    assert ready(sim) == "True"
+    await sim.advance(1)
+    assert ready(sim) == "Unknown"
+
+
+async def test_a_healthy_nodes_renewals_are_read_by_its_deadline_timer_not_each_reconciled(
+        sim: Sim) -> None:
+    ctrl = next(c for c in sim.cluster.manager.controllers if c.name == "node-lifecycle-controller")
+    before = ctrl.reconciles
+    await sim.advance(600)
+    # 3 nodes renew every 10 s (180 renewals) and post status every 5 min (6 posts); the
+    # controller looks at each node about once per 30-40 s grace window, and at each post
+    assert ctrl.reconciles - before <= 3 * (600 // 30 + 1) + 6
+    assert [ready(sim, n) for n in ("minik8s-control-plane", WORKER, "minik8s-worker2")] == \
+        ["True", "True", "True"]
