@@ -27,6 +27,9 @@ class Informer:
         self._handlers: list[Handler] = []
         self._indexers: dict[str, IndexFn] = {}
         self._indexes: dict[str, dict[str, set[tuple[str, str]]]] = {}
+        #: per indexer, the values each object was filed under: an update compares them
+        #: with the new object's instead of recomputing the old object's
+        self._filed: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {}
 
     # -- cache reads --------------------------------------------------------
     def get(self, namespace: str, name: str) -> Obj | None:
@@ -44,10 +47,18 @@ class Informer:
     def add_indexer(self, name: str, fn: IndexFn) -> None:
         self._indexers[name] = fn
         idx: dict[str, set[tuple[str, str]]] = {}
+        filed: dict[tuple[str, str], tuple[str, ...]] = {}
         for k, o in self._store.objects.items():
-            for v in fn(o):
+            vals = tuple(fn(o))
+            if vals:
+                filed[k] = vals
+            for v in vals:
                 idx.setdefault(v, set()).add(k)
         self._indexes[name] = idx
+        self._filed[name] = filed
+
+    def has_index(self, name: str) -> bool:
+        return name in self._indexers
 
     def by_index(self, name: str, value: str) -> builtins.list[Obj]:
         objs = self._store.objects
@@ -66,17 +77,24 @@ class Informer:
             md = obj["metadata"]
             k = (md.get("namespace", ""), md["name"])
             for name, fn in self._indexers.items():
+                filed = self._filed[name]
+                was = filed.get(k, ())
+                now = tuple(fn(obj)) if etype != "DELETED" else ()
+                if now == was:
+                    continue
                 idx = self._indexes[name]
-                if old is not None:
-                    for v in fn(old):
-                        s = idx.get(v)
-                        if s is not None:
-                            s.discard(k)
-                            if not s:
-                                del idx[v]
-                if etype != "DELETED":
-                    for v in fn(obj):
-                        idx.setdefault(v, set()).add(k)
+                for v in was:
+                    s = idx.get(v)
+                    if s is not None:
+                        s.discard(k)
+                        if not s:
+                            del idx[v]
+                for v in now:
+                    idx.setdefault(v, set()).add(k)
+                if now:
+                    filed[k] = now
+                else:
+                    filed.pop(k, None)
         for h in self._handlers:
             h(etype, obj, old)
 

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from typing import Any
 
 from minik8s.aio.clock import Clock, VirtualClock
-from minik8s.runtime.controller import CHURN_LIMIT, Controller, Reconcile
+from minik8s.runtime.controller import CHURN_LIMIT, Controller, Reconcile, SettleWatch
+from minik8s.runtime.gcpolicy import full_collections_deferred
 
 log = logging.getLogger("minik8s.runtime")
 
@@ -41,6 +42,7 @@ class Manager:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._starters: list[Callable[[], None]] = []
+        self._watch = SettleWatch()
 
     def add(self, name: str, reconcile: Reconcile) -> Controller:
         index = len(self.controllers)
@@ -50,7 +52,7 @@ class Manager:
             pending.add(index)
             wake.set()
 
-        c = Controller(name, reconcile, self.clock, on_ready)
+        c = Controller(name, reconcile, self.clock, on_ready, self._watch)
         self.controllers.append(c)
         return c
 
@@ -113,27 +115,36 @@ class Manager:
             await asyncio.sleep(0)
 
     async def settle(self, max_rounds: int = 1_000_000) -> int:
-        """Run until every queue is empty and no virtual timer is due now."""
-        total = 0
-        before = self.reconciles()
-        for c in self.controllers:
-            c.recent, c.churning = {}, None
+        """Run until every queue is empty and no virtual timer is due now (full GC
+        collections wait until it ends: ``gcpolicy``)."""
+        watch = self._watch
+        for c in watch.flagged:
+            c.churning = None
+        watch.flagged.clear()
+        watch.settle += 1
+        watch.active = True
+        clock = self.clock if isinstance(self.clock, VirtualClock) else None
         try:
-            for _ in range(max_rounds):
-                n = self.run_ready()
-                if isinstance(self.clock, VirtualClock):
-                    n += self.clock.fire_due()
-                total += n
-                if n == 0 and not self.busy():
-                    return total
-                churning = [(c.name, c.churning) for c in self.controllers if c.churning is not None]
-                if churning:
-                    raise SettleError(self._churn_report(churning, before))
-                await asyncio.sleep(0)
-            raise SettleError(f"settle: controllers did not converge in {max_rounds:,} rounds")
+            with full_collections_deferred():
+                return await self._settle_rounds(max_rounds, clock)
         finally:
-            for c in self.controllers:
-                c.recent = None
+            watch.active = False
+
+    async def _settle_rounds(self, max_rounds: int, clock: VirtualClock | None) -> int:
+        total = 0
+        watch = self._watch
+        for _ in range(max_rounds):
+            n = self.run_ready()
+            if clock is not None:
+                n += clock.fire_due()
+            total += n
+            if n == 0 and not self.busy():
+                return total
+            if watch.flagged:
+                churning = [(c.name, c.churning) for c in self.controllers if c.churning is not None]
+                raise SettleError(self._churn_report(churning))
+            await asyncio.sleep(0)
+        raise SettleError(f"settle: controllers did not converge in {max_rounds:,} rounds")
 
     def reconciles(self) -> dict[str, int]:
         """Reconciles so far per controller (``busiest`` takes it as its starting point)."""
@@ -144,7 +155,8 @@ class Manager:
         return sorted(((c.reconciles - since.get(c.name, 0), c.name) for c in self.controllers),
                       reverse=True)[:n]
 
-    def _churn_report(self, churning: list[tuple[str, Any]], before: dict[str, int]) -> str:
+    def _churn_report(self, churning: list[tuple[str, Any]]) -> str:
+        before = {c.name: c.reconciles - c.reconciles_in_settle() for c in self.controllers}
         busiest = self.busiest(before, 4)
         where = " at one virtual instant" if isinstance(self.clock, VirtualClock) else ""
         return (f"settle: controllers did not converge{where}: "

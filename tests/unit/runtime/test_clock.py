@@ -1,0 +1,70 @@
+"""The clock's RFC 3339 forms: exactly what ``datetime.strftime`` writes, and parses that agree."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pytest
+
+from minik8s.aio import clock
+from minik8s.aio.clock import format_rfc3339, format_rfc3339_micro, parse_rfc3339
+
+
+def strftime_seconds(t: float) -> str:
+    return dt.datetime.fromtimestamp(int(t), dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def strftime_micro(t: float) -> str:
+    return dt.datetime.fromtimestamp(t, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_uncached(s: str) -> float:
+    return dt.datetime.fromisoformat(s).timestamp()
+
+
+EDGES = [0.0, 1767225600.0, 1767225600.9999995, 1767225600.0000005, 1767225599.9999999,
+         86399.9999996, -0.5, -1.0000004, -86400.3, 1e9 + 0.5e-6, 253402300799.0, 4102444800.25]
+
+
+def times() -> list[float]:
+    rng = random.Random(1)
+    out = list(EDGES)
+    for _ in range(20_000):
+        out.append(rng.choice([rng.uniform(-3e9, 3e10),
+                               1767225600 + rng.randrange(10**7) + rng.randrange(10**6) / 1e6,
+                               rng.randrange(-10**9, 10**10) + rng.randrange(2_000_001) / 2e6]))
+    return out
+
+
+def test_stamps_are_what_strftime_writes_rounding_and_carry_included() -> None:
+    for t in times():
+        assert format_rfc3339(t) == strftime_seconds(t), t
+        assert format_rfc3339_micro(t) == strftime_micro(t), t
+
+
+def test_a_time_datetime_cannot_hold_raises_as_datetime_does() -> None:
+    with pytest.raises(ValueError):
+        format_rfc3339_micro(253402300799.9999996)  # rounds into year 10000
+
+
+def test_a_micro_stamp_parses_back_as_datetime_parses_it() -> None:
+    for t in times()[:5_000]:
+        stamp = format_rfc3339_micro(t)  # remembers what the stamp parses to
+        assert parse_rfc3339(stamp) == parse_uncached(stamp), stamp
+
+
+def test_parsing_is_memoized_but_a_bad_stamp_raises_every_time() -> None:
+    assert parse_rfc3339("2026-01-01T00:00:10Z") == 1767225610.0
+    assert parse_rfc3339("2026-01-01T00:00:10Z") == 1767225610.0
+    assert parse_rfc3339("2026-01-01T01:00:10+01:00") == 1767225610.0
+    for _ in range(2):
+        with pytest.raises(ValueError):
+            parse_rfc3339("yesterday")
+
+
+def test_the_memos_stay_bounded() -> None:
+    for i in range(clock._MEMO_MAX + 10):
+        format_rfc3339_micro(1767225600 + i * 1.5)
+    assert len(clock._PARSED) <= clock._MEMO_MAX
+    assert len(clock._SECONDS) <= clock._MEMO_MAX
