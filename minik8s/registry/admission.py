@@ -242,6 +242,10 @@ def mutate_pod(pod: Obj, rand_suffix: Callable[[], str], priority_of: Callable[[
         val = priority_of(pc)
         if val is not None:
             spec["priority"] = val
+    if spec.get("priority") is None:
+        spec["priority"] = 0
+    if spec.get("preemptionPolicy") is None:
+        spec["preemptionPolicy"] = "PreemptLowerPriority"
     status = pod.setdefault("status", {})
     if isinstance(status, dict):
         status.setdefault("phase", "Pending")

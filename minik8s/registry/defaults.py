@@ -110,8 +110,8 @@ def pod(obj: Obj) -> None:
     if isinstance(spec, dict):
         pod_spec(spec)
         _setdefault(spec, "enableServiceLinks", True)
-        _setdefault(spec, "preemptionPolicy", "PreemptLowerPriority")
-        _setdefault(spec, "priority", 0)
+        # priority and preemptionPolicy come from the Priority admission plugin (create
+        # only, after managedFields are recorded): admission.mutate_pod
 
 
 def service(obj: Obj) -> None:
