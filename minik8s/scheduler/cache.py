@@ -86,6 +86,11 @@ class ClusterCache:
         self._nominated_node: dict[str, str] = {}
         self.counters = aggregates.PodCounters(max_counters)
         self.term_groups = aggregates.TermGroups()
+        self._columns: NodeColumns | None = None
+        #: names of the nodes whose pods (so requested sums) changed, oldest first, since
+        #: ``_touched_epoch`` last moved (see ``node_scores``)
+        self._touched: list[str] = []
+        self._touched_epoch = 0
 
     # --- nodes ---------------------------------------------------------------------------------
 
@@ -98,6 +103,7 @@ class ClusterCache:
         if ni is None:
             ni = self.nodes[name] = NodeInfo(name)
         self._relabel(ni, node)
+        self._columns = None
         self.generation += 1
 
     def update_node(self, node: dict[str, Any]) -> None:
@@ -110,6 +116,7 @@ class ClusterCache:
             self._relabel(ni, node)
         else:
             ni.set_node(node)
+        self._columns = None
         self.generation += 1
 
     def remove_node(self, name: str) -> None:
@@ -125,6 +132,7 @@ class ClusterCache:
             self._account(p, ni, 1)
         if not ni.pods:
             del self.nodes[name]
+        self._columns = None
         self.generation += 1
 
     def _relabel(self, ni: NodeInfo, node: dict[str, Any]) -> None:
@@ -174,6 +182,47 @@ class ClusterCache:
             self._list = out
         return self._list
 
+    def columns(self, nodes: list[NodeInfo]) -> NodeColumns:
+        """Names and label values of ``nodes``, kept from one cycle to the next while the list
+        holds the same nodes (in the same or a turned order) and no node changes: a cycle
+        usually scores the nodes the last one scored, and reads these columns instead of
+        every node's labels again."""
+        cols = self._columns
+        if cols is not None:
+            if cols.nodes == nodes:  # identity first: a C-speed compare
+                return cols
+            turned = cols.rotated(nodes)
+            if turned is not None:
+                self._columns = turned
+                return turned
+        cols = self._columns = NodeColumns(nodes)
+        return cols
+
+    def node_scores(self, nodes: list[NodeInfo], key: tuple[Any, ...],
+                    all_nodes: Callable[[list[NodeInfo]], list[int]],
+                    one_node: Callable[[NodeInfo], int]) -> list[int]:
+        """``all_nodes(nodes)``, a score that depends only on each node's own allocatable and
+        requested sums and on ``key`` (the pod's side), kept between cycles: only the nodes
+        whose pods changed since (and, after a node update, all of them) are scored again."""
+        cols = self.columns(nodes)
+        base = cols._base or cols
+        if len(self._touched) > 4096:  # the log only has to reach back one cycle
+            self._touched.clear()
+            self._touched_epoch += 1
+        got = base.scores.get(key)
+        if got is None or got[1] != self._touched_epoch or not base.unique:
+            scores = all_nodes(base.nodes)
+        else:
+            scores, _, seen = got
+            index = base.index
+            for name in self._touched[seen:]:
+                i = index.get(name)
+                if i is not None:
+                    scores[i] = one_node(base.nodes[i])
+        base.scores[key] = (scores, self._touched_epoch, len(self._touched))
+        shift = cols.shift
+        return scores[shift:] + scores[:shift] if shift else list(scores)
+
     @property
     def num_nodes(self) -> int:
         return len(self._node_zone)
@@ -189,9 +238,30 @@ class ClusterCache:
         p = PodInfo.of(pod)
         if not p.node_name:
             return
+        if p.key in self._assumed and self._confirm(p):
+            return
         self._drop(p.key)
         self._assumed.discard(p.key)
         self._put(p)
+
+    def _confirm(self, p: PodInfo) -> bool:
+        """The binding of an assumed pod arrived as assumed: swap in the bound version.
+
+        Dropping and re-adding it would leave every sum and count as it is and move the pod
+        to the end of its node's and the cache's pod order, where it already is (checked:
+        preemption reads victims in node order), so only the parsed pod changes.
+        """
+        key = p.key
+        cur = self._pods.get(key)
+        ni = self.nodes.get(p.node_name)
+        if cur is None or ni is None or ni.pods.get(key) is not cur \
+                or next(reversed(ni.pods)) != key or next(reversed(self._pods)) != key \
+                or not _same_footprint(cur, p):
+            return False
+        ni.pods[key] = self._pods[key] = p
+        self._assumed.discard(key)
+        self.generation += 1
+        return True
 
     def update_pod(self, old: Mapping[str, Any] | PodInfo | None,
                    new: Mapping[str, Any] | PodInfo) -> None:
@@ -246,6 +316,7 @@ class ClusterCache:
             ni = self.nodes[p.node_name] = NodeInfo(p.node_name)
         self._pods[p.key] = p
         ni.add_pod(p)
+        self._touched.append(ni.name)
         self._account(p, ni, 1)
         self._namespaces[p.namespace] = self._namespaces.get(p.namespace, 0) + 1
         self.generation += 1
@@ -256,6 +327,7 @@ class ClusterCache:
             return
         ni = self.nodes.get(p.node_name)
         if ni is not None and ni.remove_pod(p):
+            self._touched.append(ni.name)
             self._account(p, ni, -1)
             if ni.node is None and not ni.pods:
                 del self.nodes[ni.name]
@@ -323,6 +395,89 @@ class ClusterCache:
     def namespaces(self) -> Iterable[str]:
         """Namespaces that have pods in the cache."""
         return self._namespaces.keys()
+
+
+class NodeColumns:
+    """Per-node facts of one list of nodes that only a node update can change.
+
+    ``ClusterCache.columns`` drops them on every node add, update or remove; pods coming and
+    going change none of them. A list that is a rotation of the first one seen (the Filter
+    walk starts where the last cycle stopped) shares its columns, turned by ``shift``.
+    """
+
+    __slots__ = ("_base", "_index", "_names", "_values", "nodes", "scores", "shift")
+
+    def __init__(self, nodes: list[NodeInfo], base: NodeColumns | None = None,
+                 shift: int = 0) -> None:
+        self.nodes = list(nodes)
+        self.shift = shift
+        self._base = base
+        self._values: dict[str, tuple[list[str | None], int, int]] = {}
+        #: see ``ClusterCache.node_scores`` (kept on the unturned columns only)
+        self.scores: dict[tuple[Any, ...], tuple[list[int], int, int]] = {}
+        # built on first use: a list seen once (the walk of a big cluster samples a different
+        # part of it every cycle) should cost no more than its copy
+        self._names: list[str] | None = None
+        self._index: dict[str, int] | None = None
+
+    @property
+    def names(self) -> list[str]:
+        if self._names is None:
+            base = self._base
+            self._names = [ni.name for ni in self.nodes] if base is None else \
+                base.names[self.shift:] + base.names[:self.shift]
+        return self._names
+
+    @property
+    def index(self) -> dict[str, int]:
+        """name -> position in the unturned list (the first, should it hold a node twice)."""
+        if self._base is not None:
+            return self._base.index
+        if self._index is None:
+            self._index = {}
+            for i, name in enumerate(self.names):
+                self._index.setdefault(name, i)
+        return self._index
+
+    @property
+    def unique(self) -> bool:
+        """No node is in the list twice (``position`` is then every node's)."""
+        return len(self.index) == len(self.nodes)
+
+    def position(self, name: str) -> int | None:
+        i = self.index.get(name)
+        return None if i is None else (i - self.shift) % len(self.nodes)
+
+    def rotated(self, nodes: list[NodeInfo]) -> NodeColumns | None:
+        """These columns for ``nodes`` if it is this list turned (else None)."""
+        base = self._base or self
+        if len(nodes) != len(base.nodes) or not nodes:
+            return None
+        try:  # identity first: a C-speed scan
+            shift = base.nodes.index(nodes[0])
+        except ValueError:
+            return None
+        if base.nodes[shift:] + base.nodes[:shift] != nodes:
+            return None
+        return NodeColumns(nodes, base, shift) if shift else base
+
+    def values(self, key: str) -> tuple[list[str | None], int, int]:
+        """(each node's value of label ``key`` or None, how many lack it, how many distinct
+        values there are counting a missing label as the value "")."""
+        got = self._values.get(key)
+        if got is None:
+            if self._base is not None:
+                values, missing, distinct = self._base.values(key)
+                values = values[self.shift:] + values[:self.shift]
+            else:
+                values = [ni.labels.get(key) for ni in self.nodes]
+                domains = set(values)
+                if None in domains:
+                    domains.discard(None)
+                    domains.add("")
+                missing, distinct = values.count(None), len(domains)
+            got = self._values[key] = (values, missing, distinct)
+        return got
 
 
 #: what the node accounting and the topology aggregates read from a pod

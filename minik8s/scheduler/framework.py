@@ -41,6 +41,8 @@ Neighbours: ``cache`` (the snapshot), ``plugins`` (the rules), ``preemption``
 from __future__ import annotations
 
 import dataclasses
+import itertools
+import operator
 import random
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -344,7 +346,8 @@ class Framework:
                 skip.add(name)
             elif st.code != Code.SUCCESS:
                 return st
-        totals = [0] * len(nodes)
+        n = len(nodes)
+        totals = [0] * n
         for name, pl, weight in self._score:
             if name in skip:
                 continue
@@ -352,10 +355,12 @@ class Framework:
             normalize = getattr(pl, "normalize_score", None)
             if normalize is not None:
                 scores = normalize(state, p, nodes, scores)
-            if weight == 1:
-                totals = [t + s for t, s in zip(totals, scores, strict=True)]
-            else:
-                totals = [t + weight * s for t, s in zip(totals, scores, strict=True)]
+            if len(scores) != n:
+                raise ValueError(f"{name}: {len(scores)} scores for {n} nodes")
+            # the weighted sum node by node, in C (integers: the order of additions is moot)
+            if weight != 1:
+                scores = list(map(operator.mul, scores, itertools.repeat(weight, n)))
+            totals = list(map(operator.add, totals, scores))
         return totals
 
     def evaluate(self, pod: Mapping[str, Any] | PodInfo) -> dict[str, Status | None]:

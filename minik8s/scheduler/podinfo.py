@@ -13,6 +13,7 @@ per topology domain; the plugins read the attributes.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
@@ -162,10 +163,11 @@ def _host_ports(spec: Mapping[str, Any]) -> tuple[tuple[str, str, int], ...]:
     return tuple(ports)
 
 
-#: id(pod dict) -> its PodInfo, oldest first (see ``PodInfo.of``)
-_PARSED: dict[int, PodInfo] = {}
+#: id(pod dict) -> its PodInfo, oldest first (see ``PodInfo.of``). OrderedDicts: dropping a
+#: plain dict's first key over and over makes finding the next first key O(size)
+_PARSED: OrderedDict[int, PodInfo] = OrderedDict()
 #: uid -> the latest PodInfo parsed for it (a new version with the same spec reuses the parse)
-_BY_UID: dict[str, PodInfo] = {}
+_BY_UID: OrderedDict[str, PodInfo] = OrderedDict()
 _PARSED_MAX = 4096
 
 
@@ -215,17 +217,18 @@ class PodInfo:
         meta = pod.get("metadata") or _EMPTY
         uid = meta.get("uid")
         prev = _BY_UID.get(uid) if uid else None
-        if prev is not None and prev.pod.get("spec") == pod.get("spec") and \
-                prev.labels == (meta.get("labels") or {}):
-            self = prev._restated(pod)  # a status or metadata write: the spec parse still holds
+        if prev is not None and prev.labels == (meta.get("labels") or {}) and \
+                _same_spec_but_node(prev.pod.get("spec"), pod.get("spec")):
+            # a status or metadata write, or the binding: the spec parse still holds
+            self = prev._restated(pod)
         else:
             self = cls._parse(pod)
         if len(_PARSED) >= _PARSED_MAX:
-            del _PARSED[next(iter(_PARSED))]
+            _PARSED.popitem(last=False)
         _PARSED[id(pod)] = self  # holds the pod, so its id cannot be reused while cached
         if uid:
             if len(_BY_UID) >= _PARSED_MAX and uid not in _BY_UID:
-                del _BY_UID[next(iter(_BY_UID))]
+                _BY_UID.popitem(last=False)
             _BY_UID[uid] = self
         return self
 
@@ -242,10 +245,12 @@ class PodInfo:
         return copy
 
     def _take_version(self, pod: Mapping[str, Any]) -> None:
-        """What a status or metadata write can change (the rest follows spec and labels)."""
+        """What a status or metadata write or a binding can change (the rest follows the rest
+        of the spec and the labels)."""
         meta = pod.get("metadata") or _EMPTY
         status = pod.get("status") or _EMPTY
         self.pod = pod  # type: ignore[assignment]
+        self.node_name = str((pod.get("spec") or _EMPTY).get("nodeName") or "")
         self.name = str(meta.get("name") or "")
         self.namespace = str(meta.get("namespace") or "default")
         self.terminating = bool(meta.get("deletionTimestamp"))
@@ -260,7 +265,6 @@ class PodInfo:
         self._take_version(pod)
         self.key = str(meta.get("uid") or f"{self.namespace}/{self.name}")
         self.labels = meta.get("labels") or {}
-        self.node_name = str(spec.get("nodeName") or "")
         self.priority = int(spec.get("priority") or 0)
         self.preemption_policy = str(spec.get("preemptionPolicy") or "PreemptLowerPriority")
         reqs = pod_requests(spec)
@@ -309,6 +313,16 @@ class PodInfo:
 
     def __repr__(self) -> str:
         return f"PodInfo({self.namespace}/{self.name} on {self.node_name or '-'})"
+
+
+def _same_spec_but_node(old: Any, new: Any) -> bool:
+    """``new`` is ``old`` or ``old`` bound to a node (nothing a parse reads besides
+    ``nodeName`` differs)."""
+    if old == new:
+        return True
+    if not isinstance(old, dict) or not isinstance(new, dict) or "nodeName" not in new:
+        return False
+    return {**old, "nodeName": new["nodeName"]} == new
 
 
 def priority(pod: Mapping[str, Any] | PodInfo) -> int:

@@ -43,9 +43,18 @@ class Env:
     images: dict[str, set[str]] = dataclasses.field(default_factory=dict)
     #: called with (time, pod key, target, stage name) for every stage that runs
     trace: Callable[[float, str, str, str], None] | None = None
+    #: (time, its RFC 3339 text) of the last sync: under the virtual clock many pods sync at
+    #: one instant, and the text depends on nothing else
+    last_stamp: tuple[float, str] | None = None
+
+    def stamp(self, now: float) -> str:
+        last = self.last_stamp
+        if last is None or last[0] != now:
+            last = self.last_stamp = (now, self.clock.rfc3339(now))
+        return last[1]
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)
 class Target:
     """A container of the pod: its spec, its status entry, and what kind it is."""
 
@@ -58,8 +67,9 @@ class Target:
 class Facts(dict[str, Any]):
     """Facts about the pod (and one container), computed when a stage first asks."""
 
+    __slots__ = ("target", "view")
+
     def __init__(self, view: View, target: Target | None) -> None:
-        super().__init__()
         self.view, self.target = view, target
 
     def __missing__(self, key: str) -> Any:
@@ -68,6 +78,10 @@ class Facts(dict[str, Any]):
             raise KeyError(key)
         v = self[key] = fn(self.view, self.target)
         return v
+
+
+#: the status fields stage effects edit in place (``View.writable`` copies them first)
+_NESTED = ("conditions", "initContainerStatuses", "containerStatuses", "hostIPs", "podIPs")
 
 
 class View:
@@ -82,7 +96,7 @@ class View:
         self._writable = False
         self.ann = self.md.get("annotations") or {}
         self.now = env.clock.now()
-        self.stamp = env.clock.rfc3339(self.now)
+        self.stamp = env.stamp(self.now)
         self.network_ready = network_ready
         self._volume_errors: list[str] | None = None
         self._config_errors: dict[str, str | None] = {}
@@ -92,9 +106,10 @@ class View:
     def writable(self) -> None:
         """Copy the nested status parts once, before the first stage edits them."""
         if not self._writable:
-            for k in ("conditions", "initContainerStatuses", "containerStatuses", "hostIPs", "podIPs"):
-                if k in self.status:
-                    self.status[k] = objects.deep_copy(self.status[k])
+            status = self.status
+            nested = {k: status[k] for k in _NESTED if k in status}
+            if nested:
+                status.update(objects.deep_copy(nested))  # one copy for all of them
             self._writable = True
             self._targets = None
 
@@ -211,8 +226,10 @@ def _image_pull(v: View, t: Target) -> bool:
 
 
 def _cond_true(v: View, ctype: str) -> bool:
-    return any(c.get("type") == ctype and c.get("status") == "True"
-               for c in v.status.get("conditions") or ())
+    for c in v.status.get("conditions") or ():
+        if c.get("type") == ctype and c.get("status") == "True":
+            return True
+    return False
 
 
 FACTS: dict[str, Callable[[View, Any], Any]] = {

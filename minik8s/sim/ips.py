@@ -10,6 +10,13 @@ from __future__ import annotations
 import ipaddress
 
 
+def _text(n: int) -> str:
+    """``str(ipaddress.ip_address(n))``, without building the object for IPv4 (one per pod)."""
+    if n < 1 << 32:
+        return f"{n >> 24}.{(n >> 16) & 255}.{(n >> 8) & 255}.{n & 255}"
+    return str(ipaddress.ip_address(n))
+
+
 class NodeRange:
     def __init__(self, cidr: str) -> None:
         net = ipaddress.ip_network(cidr, strict=False)
@@ -18,14 +25,15 @@ class NodeRange:
         self.cursor = self.first - 1
         self.used: dict[int, str] = {}
 
-    def allocate(self, owner: str) -> str | None:
+    def allocate(self, owner: str) -> int | None:
+        """The next free address after the cursor (as an int), now owned by ``owner``."""
         size = self.last - self.first + 1
         for i in range(1, size + 1):
             cand = self.first + (self.cursor - self.first + i) % size
             if cand not in self.used:
                 self.used[cand] = owner
                 self.cursor = cand
-                return str(ipaddress.ip_address(cand))
+                return cand
         return None
 
 
@@ -48,12 +56,13 @@ class PodIPs:
         """The pod's address (the same one if it already has one)."""
         held = self._owned.get(owner)
         if held is not None:
-            return str(ipaddress.ip_address(held[1]))
+            return _text(held[1])
         r = self._range(node, cidr)
-        ip = r.allocate(owner)
-        if ip is not None:
-            self._owned[owner] = (node, int(ipaddress.ip_address(ip)))
-        return ip
+        n = r.allocate(owner)
+        if n is None:
+            return None
+        self._owned[owner] = (node, n)
+        return _text(n)
 
     def reserve(self, node: str, cidr: str, owner: str, ip: str) -> None:
         if owner in self._owned:

@@ -16,13 +16,24 @@ import dataclasses
 import ipaddress
 import logging
 import math
+from collections.abc import Callable
 from typing import Any
 
 from minik8s.aio.clock import parse_rfc3339
 from minik8s.api import errors
 from minik8s.sim import podstatus
-from minik8s.sim.facts import ANN, Env, Facts, Target, View, check_facts
-from minik8s.sim.stages import Stage, StageError, matches, render, render_value
+from minik8s.sim.facts import ANN, FACTS, Env, Facts, Target, View, check_facts
+from minik8s.sim.stages import (
+    EQUALS,
+    ONE_OF,
+    Stage,
+    StageError,
+    compile_match,
+    holds,
+    matches,
+    render,
+    render_value,
+)
 
 log = logging.getLogger("minik8s.sim")
 Obj = dict[str, Any]
@@ -37,42 +48,85 @@ _STATUS_RANK = {k: i for i, k in enumerate(STATUS_ORDER)}
 
 @dataclasses.dataclass
 class Memory:
-    since: dict[tuple[str, str], float] = dataclasses.field(default_factory=dict)
-    runs: dict[tuple[str, str], tuple[float, int]] = dataclasses.field(default_factory=dict)
+    """Per target ("" for the pod, else the container name), per stage name: when the stage
+    first matched (``since``) and when it last ran and how often (``runs``)."""
+
+    since: dict[str, dict[str, float]] = dataclasses.field(default_factory=dict)
+    runs: dict[str, dict[str, tuple[float, int]]] = dataclasses.field(default_factory=dict)
+
+    def copy(self) -> Memory:
+        return Memory({t: dict(d) for t, d in self.since.items()},
+                      {t: dict(d) for t, d in self.runs.items()})
+
+
+_UNSET = object()
+#: a compiled match entry: (fact, its function, test kind, argument)
+_Entry = tuple[str, Callable[[View, Any], Any], int, Any]
+
+
+def _compile(stage: Stage, skip: str | None = None) -> tuple[_Entry, ...]:
+    """The stage's match entries with their fact functions (``skip``: an entry already known
+    to hold). ``check_facts`` has made sure every fact exists in the stage's scope."""
+    return tuple((key, FACTS[key], kind, arg) for key, kind, arg in compile_match(stage.match)
+                 if key != skip)
 
 
 class StageIndex:
     """Stages bucketed by the value they require of one fact, so a sync tries only those
-    that can match (plus the ones that do not constrain it), in stage order."""
+    that can match (plus the ones that do not constrain it), in stage order, each with its
+    ``match`` compiled."""
 
     def __init__(self, stages: list[Stage], key: str) -> None:
         self.key = key
         buckets: dict[Any, list[Stage]] = {}
-        self.free: list[Stage] = []
+        free: list[Stage] = []
         for st in stages:
             v = st.match.get(key)
             if isinstance(v, (str, bool, int)):
                 buckets.setdefault(v, []).append(st)
             else:
-                self.free.append(st)
-        self.by_value = {v: sorted(b + self.free, key=lambda s: (s.order, s.name))
+                free.append(st)
+        self.free = [(st, _compile(st)) for st in free]
+        # in a bucket the indexed entry holds by construction: it is not tested again
+        self.by_value = {v: sorted([(st, _compile(st, key)) for st in b] + self.free,
+                                   key=lambda sc: (sc[0].order, sc[0].name))
                          for v, b in buckets.items()}
 
-    def candidates(self, facts: Facts) -> list[Stage]:
-        return self.by_value.get(facts[self.key], self.free)
+    def matching(self, facts: Facts) -> list[Stage]:
+        """The candidate stages whose ``match`` holds, in order (``matches`` on each, with
+        each fact computed once, on first use, in the same order)."""
+        view, target = facts.view, facts.target
+        get = facts.get
+        out = []
+        for stage, entries in self.by_value.get(facts[self.key], self.free):
+            for key, fn, kind, arg in entries:
+                v = get(key, _UNSET)
+                if v is _UNSET:
+                    v = facts[key] = fn(view, target)
+                if kind == EQUALS:
+                    if v != arg:
+                        break
+                elif kind == ONE_OF:
+                    if v not in arg:
+                        break
+                elif not holds(arg, v):
+                    break
+            else:
+                out.append(stage)
+        return out
 
 
 class PodWorker:
     def __init__(self, env: Env) -> None:
         self.env = env
+        for st in env.stages:
+            check_facts(st)
         self.pod_index = StageIndex([s for s in env.stages if s.scope == "pod"], "pod.deleting")
         self.container_index = StageIndex([s for s in env.stages if s.scope == "container"],
                                           "container.state")
         self.memory: dict[str, Memory] = {}
         #: uid of the pod whose status is being written (its own update wakes nothing)
         self.writing: str | None = None
-        for st in env.stages:
-            check_facts(st)
 
     def forget(self, uid: str) -> None:
         self.memory.pop(uid, None)
@@ -110,8 +164,10 @@ class PodWorker:
         """Run every due stage; write the status; return seconds until the next is due."""
         view = View(self.env, pod, node, network_ready)
         uid = view.md.get("uid", "")
-        mem = self.memory.setdefault(uid, Memory())
-        saved = Memory(dict(mem.since), dict(mem.runs))
+        mem = self.memory.get(uid)
+        if mem is None:
+            mem = self.memory[uid] = Memory()
+        saved = mem.copy()
         try:
             return self._sync(view, mem)
         except Exception:
@@ -120,41 +176,47 @@ class PodWorker:
 
     def _sync(self, view: View, mem: Memory) -> float | None:
         next_due = math.inf
+        now = view.now
         for _ in range(MAX_PASSES):
             next_due = math.inf
             applied = False
-            all_targets: list[Target | None] = [None, *view.targets()]
-            for target in all_targets:
-                index = self.pod_index if target is None else self.container_index
-                tid = "" if target is None else target.spec.get("name", "")
+            for target in (None, *view.targets()):
+                if target is None:
+                    index, tid = self.pod_index, ""
+                else:
+                    index, tid = self.container_index, target.spec.get("name", "")
                 facts = Facts(view, target)
+                matched = index.matching(facts)
+                since_t = mem.since.get(tid)
+                runs_t = mem.runs.get(tid)
+                if since_t is None:
+                    since_t = mem.since[tid] = {}
                 chosen: tuple[Stage, float] | None = None
-                matched: set[str] = set()
-                for stage in index.candidates(facts):
-                    if not matches(stage.match, facts):
-                        continue
-                    matched.add(stage.name)
-                    key = (tid, stage.name)
-                    since = mem.since.setdefault(key, view.now)
-                    if chosen is not None:
-                        continue
-                    due = self._due(stage, facts, since, mem.runs.get(key))
-                    if due is not None:
-                        chosen = (stage, due)
+                for stage in matched:
+                    since = since_t.setdefault(stage.name, now)
+                    if chosen is None:
+                        due = self._due(stage, facts, since,
+                                        None if runs_t is None else runs_t.get(stage.name))
+                        if due is not None:
+                            chosen = (stage, due)
                 # a stage that no longer matches starts afresh when it matches again
-                for key in [k for k in mem.since if k[0] == tid and k[1] not in matched]:
-                    del mem.since[key]
-                    mem.runs.pop(key, None)
+                if len(since_t) > len(matched):
+                    names = {st.name for st in matched}
+                    for name in [n for n in since_t if n not in names]:
+                        del since_t[name]
+                        if runs_t is not None:
+                            runs_t.pop(name, None)
                 if chosen is None:
                     continue
                 stage, due = chosen
-                if due > view.now + 1e-9:
+                if due > now + 1e-9:
                     next_due = min(next_due, due)
                     continue
-                key = (tid, stage.name)
-                self._apply(view, stage, target, facts, mem.since[key])
-                prev = mem.runs.get(key)
-                mem.runs[key] = (view.now, 1 if prev is None else prev[1] + 1)
+                self._apply(view, stage, target, facts, since_t[stage.name])
+                if runs_t is None:
+                    runs_t = mem.runs[tid] = {}
+                prev = runs_t.get(stage.name)
+                runs_t[stage.name] = (now, 1 if prev is None else prev[1] + 1)
                 applied = True
                 break
             if not applied or view.delete:
@@ -187,7 +249,7 @@ class PodWorker:
                     c["status"] = "False"
                     c["lastTransitionTime"] = view.stamp
             self.env.ips.release(md.get("uid", ""))
-        status = dict(sorted(status.items(), key=lambda kv: _STATUS_RANK.get(kv[0], 99)))
+        status = _in_status_order(status)
         if status != view.pod.get("status"):
             self.writing = md.get("uid")
             try:
@@ -196,26 +258,6 @@ class PodWorker:
                 self.writing = None
 
     # -- effects -------------------------------------------------------------------------
-    def _variables(self, view: View, target: Target | None, facts: Facts,
-                   since: float) -> dict[str, Any]:
-        md = view.md
-        v: dict[str, Any] = {
-            "podName": md.get("name"), "namespace": md.get("namespace"),
-            "podRef": f"{md.get('name')}_{md.get('namespace')}({md.get('uid')})",
-            "node": view.spec.get("nodeName"), "elapsed": podstatus.go_duration(view.now - since),
-            "userLogs": view.ann.get(ANN + "logs", ""),
-        }
-        if target is not None:
-            image = target.spec.get("image", "")
-            code = facts["pod.exitCode"]
-            v.update(name=target.spec.get("name"), image=image,
-                     exitReason="Completed" if code == 0 else "Error",
-                     imageSize=podstatus.image_size(image),
-                     backoff=podstatus.go_duration(facts["container.backoff"]),
-                     configError=view.config_error(target.spec) or "",
-                     restartCount=facts["container.restartCount"])
-        return v
-
     def _apply(self, view: View, stage: Stage, target: Target | None, facts: Facts,
                since: float) -> None:
         env, then = self.env, stage.then
@@ -230,7 +272,7 @@ class PodWorker:
             if not env.settings.events or not matches(ev.get("when") or {}, facts):
                 continue
             if variables is None:
-                variables = _Vars(self._variables(view, target, facts, since), facts)
+                variables = _Vars(view, target, facts, since)
             items: list[str | None] = [None]
             if ev.get("for") == "mountErrors":
                 items = list(view.volume_errors())
@@ -238,7 +280,7 @@ class PodWorker:
                 raise StageError(f"{stage.name}: unknown event for: {ev['for']}")
             for item in items:
                 if item is not None:
-                    variables.base["mountError"] = item
+                    variables["mountError"] = item
                 env.client.event(view.pod, ev["reason"], render(ev["message"], variables),
                                  type=ev.get("type", "Normal"), component="kubelet",
                                  host=view.spec.get("nodeName", ""))
@@ -247,7 +289,7 @@ class PodWorker:
                 podstatus.normalize_image(target.spec.get("image", "")))
         if "container" in then and target is not None:
             if variables is None:
-                variables = _Vars(self._variables(view, target, facts, since), facts)
+                variables = _Vars(view, target, facts, since)
             self._container_effect(view, target, then["container"], variables)
         pod_eff = then.get("pod") or {}
         if pod_eff.get("initialize"):
@@ -258,7 +300,7 @@ class PodWorker:
             view.delete = True
         if "log" in then and target is not None and target.status.get("containerID"):
             if variables is None:
-                variables = _Vars(self._variables(view, target, facts, since), facts)
+                variables = _Vars(view, target, facts, since)
             cid = str(target.status["containerID"]).partition("://")[2]
             stamp = view.stamp
             for line in render(then["log"], variables).splitlines():
@@ -356,16 +398,63 @@ class PodWorker:
 
 
 class _Vars(dict[str, Any]):
-    """Template variables, falling back to facts (``{pod.exitCode}``)."""
+    """Template variables, each worked out when a template first names it, falling back to
+    facts (``{pod.exitCode}``).
 
-    def __init__(self, base: dict[str, Any], facts: Facts) -> None:
-        super().__init__()
-        self.base, self.facts = base, facts
+    ``backoff`` and ``restartCount`` read the container's status, so they are taken when the
+    variables are made (before the stage's container effect); every other variable depends
+    only on what a sync never changes (the pod's metadata and spec, the stage's start, the
+    references), so working it out later gives the same value.
+    """
+
+    __slots__ = ("facts", "since", "target", "view")
+
+    def __init__(self, view: View, target: Target | None, facts: Facts, since: float) -> None:
+        self.view, self.target, self.facts, self.since = view, target, facts, since
+        if target is not None:
+            self["backoff"] = podstatus.go_duration(facts["container.backoff"])
+            self["restartCount"] = facts["container.restartCount"]
 
     def __missing__(self, key: str) -> Any:
-        if key in self.base:
-            return self.base[key]
-        return self.facts[key]
+        fn = _POD_VARIABLES.get(key)
+        if fn is None and self.target is not None:
+            fn = _CONTAINER_VARIABLES.get(key)
+        if fn is None:
+            return self.facts[key]
+        v = self[key] = fn(self)
+        return v
+
+
+def _pod_ref(v: _Vars) -> str:
+    md = v.view.md
+    return f"{md.get('name')}_{md.get('namespace')}({md.get('uid')})"
+
+
+_POD_VARIABLES: dict[str, Callable[[_Vars], Any]] = {
+    "podName": lambda v: v.view.md.get("name"),
+    "namespace": lambda v: v.view.md.get("namespace"),
+    "podRef": _pod_ref,
+    "node": lambda v: v.view.spec.get("nodeName"),
+    "elapsed": lambda v: podstatus.go_duration(v.view.now - v.since),
+    "userLogs": lambda v: v.view.ann.get(ANN + "logs", ""),
+}
+#: only when the stage runs for a container (``v.target`` is set)
+_CONTAINER_VARIABLES: dict[str, Callable[[_Vars], Any]] = {
+    "name": lambda v: v.target.spec.get("name"),  # type: ignore[union-attr]
+    "image": lambda v: v.target.spec.get("image", ""),  # type: ignore[union-attr]
+    "exitReason": lambda v: "Completed" if v.facts["pod.exitCode"] == 0 else "Error",
+    "imageSize": lambda v: podstatus.image_size(v.target.spec.get("image", "")),  # type: ignore[union-attr]
+    "configError": lambda v: v.view.config_error(v.target.spec) or "",  # type: ignore[union-attr]
+}
+
+
+def _in_status_order(status: Obj) -> Obj:
+    """The fields in ``STATUS_ORDER``, unknown ones after them in their own order (a stable
+    sort by rank, without sorting)."""
+    out = {k: status[k] for k in STATUS_ORDER if k in status}
+    if len(out) != len(status):
+        out.update((k, v) for k, v in status.items() if k not in _STATUS_RANK)
+    return out
 
 
 def node_ip(node: Obj) -> str:

@@ -12,6 +12,7 @@ duration format, which event messages use.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import Any
 
@@ -219,6 +220,8 @@ def generate(pod: Obj, status: Obj, now: str) -> None:
 
 # -- images ---------------------------------------------------------------------------
 
+#: the image helpers are pure and a cluster runs few distinct images: each is worked out once
+@functools.lru_cache(maxsize=1024)
 def normalize_image(image: str) -> str:
     """``nginx`` -> ``docker.io/library/nginx:latest``, as containerd reports it."""
     name, digest = image, ""
@@ -236,6 +239,7 @@ def normalize_image(image: str) -> str:
     return name
 
 
+@functools.lru_cache(maxsize=1024)
 def image_id(image: str) -> str:
     full = normalize_image(image)
     if "@" in full:
@@ -244,6 +248,7 @@ def image_id(image: str) -> str:
     return f"{repo}@sha256:{hashlib.sha256(full.encode()).hexdigest()}"
 
 
+@functools.lru_cache(maxsize=1024)
 def image_size(image: str) -> int:
     """A stable, plausible size for the Pulled event."""
     h = int(hashlib.sha256(normalize_image(image).encode()).hexdigest()[:8], 16)

@@ -176,6 +176,24 @@ def matches(match: Mapping[str, Any], facts: Mapping[str, Any]) -> bool:
     return True
 
 
+#: how a compiled ``match`` entry is tested: ``==`` a value, ``in`` a list, or ``holds``
+EQUALS, ONE_OF, OPERATORS = 0, 1, 2
+
+
+def compile_match(match: Mapping[str, Any]) -> tuple[tuple[str, int, Any], ...]:
+    """``match`` as (fact, test, argument) entries in file order.
+
+    The kubelet tests every stage against every container on every pass; with the test
+    kind decided here it compares plain values and lists inline and only hands operator
+    mappings to ``holds``, with the same results as ``matches``.
+    """
+    out = []
+    for key, cond in match.items():
+        kind = ONE_OF if isinstance(cond, list) else OPERATORS if isinstance(cond, dict) else EQUALS
+        out.append((key, kind, cond))
+    return tuple(out)
+
+
 def render(template: str, variables: Mapping[str, Any]) -> str:
     """``{name}`` placeholders (dotted names allowed) filled from ``variables``."""
     return _PLACEHOLDER.sub(lambda m: str(variables[m.group(1)]), template)

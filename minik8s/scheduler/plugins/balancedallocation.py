@@ -44,6 +44,7 @@ class NodeResourcesBalancedAllocation:
     def __init__(self, args: Mapping[str, Any], cache: Any) -> None:
         self.resources = tuple(str(r["name"]) for r in args.get("resources") or ()) \
             or DEFAULT_RESOURCES
+        self.cache = cache
 
     def pre_score(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo]) -> Status | None:
         if not any(pod_amount(pod, r, False) for r in self.resources):
@@ -51,6 +52,15 @@ class NodeResourcesBalancedAllocation:
         return None
 
     def score(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo]) -> list[int]:
+        node_scores = getattr(self.cache, "node_scores", None)
+        if node_scores is None:
+            return self._scores(pod, nodes)
+        # a node's score follows its own sums: the cache rescores only the changed nodes
+        return node_scores(nodes, (NAME, self.resources, pod.cpu, pod.mem,  # type: ignore[no-any-return]
+                                   tuple(sorted(pod.scalars.items())), pod.eph),
+                           lambda ns: self._scores(pod, ns), lambda ni: self._scores(pod, [ni])[0])
+
+    def _scores(self, pod: PodInfo, nodes: list[NodeInfo]) -> list[int]:
         if self.resources == DEFAULT_RESOURCES:
             pc, pm = pod.cpu, pod.mem
             try:  # cpu and memory fractions, each capped at 1; std of two = half their gap

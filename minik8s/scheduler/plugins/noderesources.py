@@ -98,6 +98,7 @@ class NodeResourcesFit:
         self.ignored = frozenset(args.get("ignoredResources") or ())
         self.ignored_groups = frozenset(args.get("ignoredResourceGroups") or ())
         self._statuses: dict[tuple[str, ...], Status] = {}
+        self.cache = cache
 
     def _scalars(self, pod: PodInfo) -> tuple[tuple[str, int], ...]:
         out = []
@@ -147,7 +148,13 @@ class NodeResourcesFit:
 
     def score(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo]) -> list[int]:
         if self.strategy == LEAST_ALLOCATED and self.resources == DEFAULT_RESOURCES:
-            return self._least_cpu_memory(pod, nodes)
+            node_scores = getattr(self.cache, "node_scores", None)
+            if node_scores is None:
+                return self._least_cpu_memory(pod, nodes)
+            # a node's score follows its own sums: the cache rescores only the changed nodes
+            least = self._least_cpu_memory
+            return node_scores(nodes, (NAME, pod.nz_cpu, pod.nz_mem),  # type: ignore[no-any-return]
+                               lambda ns: least(pod, ns), lambda ni: least(pod, [ni])[0])
         most = self.strategy == MOST_ALLOCATED
         return [resource_score(pod, ni, self.resources, most) for ni in nodes]
 

@@ -277,11 +277,13 @@ class PodTopologySpread:
         keys = [c.topology_key for c in constraints]
         ignored = ({ni.name for ni in nodes if not all(k in ni.labels for k in keys)}
                    if require_all else set())
-        scored = [ni for ni in nodes if ni.name not in ignored]
+        scored = [ni for ni in nodes if ni.name not in ignored] if ignored else nodes
         weights = []
         for c in constraints:
             if c.topology_key == LABEL_HOSTNAME:
                 size = len(scored)
+            elif not ignored:  # the distinct values (a node without the key: "") of all nodes
+                size = self.cache.columns(nodes).values(c.topology_key)[2]
             else:
                 size = len({ni.labels.get(c.topology_key, "") for ni in scored})
             weights.append(math.log(size + 2))
@@ -310,36 +312,73 @@ class PodTopologySpread:
         return None
 
     def score(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo]) -> list[int]:
+        """Per node ``round(sum over constraints of count * weight + maxSkew - 1)`` over the
+        constraints whose key the node has (ignored nodes: 0).
+
+        Worked out a constraint at a time over all nodes, from the cache's label columns: a
+        node's term depends only on its domain (its name for hostname), and most nodes have no
+        matching pod in theirs, so they share one running sum and only the nodes whose domain
+        has matching pods get their own. Float sums are taken in constraint order, exactly as
+        node by node.
+        """
         constraints, ignored, weights, counts = state.read(PRE_SCORE_KEY)
-        parts = [(c.topology_key, c.topology_key == LABEL_HOSTNAME, float(c.max_skew - 1), w, cnt)
-                 for c, w, cnt in zip(constraints, weights, counts, strict=True)]
-        out = []
-        for ni in nodes:
-            if ni.name in ignored:
-                out.append(0)
+        cols = self.cache.columns(nodes)
+        n = len(nodes)
+        total = 0.0  # the sum of every node not in ``own`` (while ``totals`` is None)
+        own: dict[int, float] = {}  # position -> sum, for nodes whose domain has matching pods
+        totals: list[float] | None = None  # every node's sum, once sharing stops paying
+        for c, w, cnt in zip(constraints, weights, counts, strict=True):
+            tk, skew = c.topology_key, float(c.max_skew - 1)
+            base = 0 * w + skew  # the term of a domain without matching pods
+            values, missing, distinct = cols.values(tk)
+            if missing == n:
+                continue  # no node has the key: nothing to add
+            by_domain = {v: k * w + skew for v, k in cnt.items()}
+            keys = cols.names if tk == LABEL_HOSTNAME else values
+            if not missing and distinct == 1 and keys is values:
+                base = by_domain.get(values[0], base)  # one domain: every node's term
+                by_domain = {}
+            if totals is None and not missing and (not by_domain or (
+                    keys is cols.names and cols.unique and len(by_domain) * 4 < n)):
+                for i in list(own):  # nodes that already have their own sum
+                    own[i] += by_domain.get(keys[i], base)
+                for name, term in by_domain.items():  # nodes that get one now
+                    i = cols.position(name)
+                    if i is not None and i not in own:
+                        own[i] = total + term
+                total += base
                 continue
-            labels = ni.labels
-            total = 0.0
-            for tk, by_node, skew, w, cnt in parts:
-                v = labels.get(tk)
-                if v is not None:
-                    total += cnt.get(ni.name if by_node else v, 0) * w + skew
-            out.append(math.floor(total + 0.5))  # Go's math.Round for non-negative numbers
+            if totals is None:
+                totals = [own.get(i, total) for i in range(n)] if own else [total] * n
+            if missing:  # nodes without the key add nothing (+ 0.0 is exact: sums are >= 0)
+                terms = [0.0 if v is None else by_domain.get(k, base) for v, k in zip(values, keys)]
+            else:
+                terms = [by_domain.get(k, base) for k in keys]
+            totals = [a + b for a, b in zip(totals, terms)]
+        if totals is None:
+            out = [math.floor(total + 0.5)] * n  # Go's math.Round for non-negative numbers
+            for i, t in own.items():
+                out[i] = math.floor(t + 0.5)
+        else:
+            by_total = {t: math.floor(t + 0.5) for t in set(totals)}
+            out = [by_total[t] for t in totals]
+        if ignored:
+            out = [0 if name in ignored else s for name, s in zip(cols.names, out)]
         return out
 
     def normalize_score(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo],
                         scores: list[int]) -> list[int]:
         ignored = state.read(PRE_SCORE_KEY)[1]
-        valid = [s for ni, s in zip(nodes, scores, strict=True) if ni.name not in ignored]
+        valid = [s for ni, s in zip(nodes, scores, strict=True) if ni.name not in ignored] \
+            if ignored else scores
         if not valid:
             return [0] * len(scores)
         lo, hi = min(valid), max(0, max(valid))
-        out = []
-        for ni, s in zip(nodes, scores, strict=True):
-            if ni.name in ignored:
-                out.append(0)
-            elif hi == 0:
-                out.append(MAX_NODE_SCORE)
-            else:
-                out.append(MAX_NODE_SCORE * (hi + lo - s) // hi)
-        return out
+        if hi == 0:
+            normalized = dict.fromkeys(valid, MAX_NODE_SCORE)
+        else:
+            normalized = {s: MAX_NODE_SCORE * (hi + lo - s) // hi for s in set(valid)}
+        if not ignored:
+            return [normalized[s] for s in scores]
+        return [0 if ni.name in ignored else normalized[s]
+                for ni, s in zip(nodes, scores, strict=True)]
