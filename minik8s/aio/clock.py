@@ -159,9 +159,25 @@ def format_rfc3339(t: float) -> str:
     return _seconds_stamp(int(t)) + "Z"
 
 
+#: the last instant ``format_rfc3339_micro`` rendered, and its stamp: the kubelets of every
+#: node renew their Leases at the same virtual instant (formatting is pure, so always right)
+_LAST_MICRO: tuple[float, str] = (math.nan, "")
+
+
 def format_rfc3339_micro(t: float) -> str:
     """Microseconds, like ``metav1.MicroTime``; rounds as ``datetime.fromtimestamp`` does
     (the fraction times 10^6, half to even, carrying into the seconds)."""
+    global _LAST_MICRO
+    last = _LAST_MICRO
+    if last[0] == t:
+        return last[1]
+    stamp = _format_micro(t)
+    _LAST_MICRO = (t, stamp)
+    return stamp
+
+
+def _format_micro(t: float) -> str:
+    """``format_rfc3339_micro`` without the memo of the last instant."""
     frac, whole = math.modf(t)
     us = round(frac * 1e6)
     if us >= 1_000_000:

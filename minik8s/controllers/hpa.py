@@ -14,8 +14,11 @@ Settings (``components.hpa``), named after the real flags: ``syncPeriod``,
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
+import itertools
 import math
+import operator
 from typing import Any
 
 from minik8s.api import errors, quantity, selectors
@@ -60,7 +63,9 @@ def _default_down(window: float) -> Obj:
 
 @dataclasses.dataclass
 class _Memory:
+    #: (time, proposed replicas), oldest first while ``in_order`` (times never went back)
     recommendations: list[tuple[float, int]] = dataclasses.field(default_factory=list)
+    in_order: bool = True
     events: list[tuple[float, int]] = dataclasses.field(default_factory=list)  # (time, replica change)
     #: the resource and target object the last scale was read from, and that scale: stored
     #: objects are never mutated (a write stores a new dict), so the same object has the same scale
@@ -96,8 +101,12 @@ class _Behavior:
 
 
 def _cond(type_: str, status: str, reason: str, message: str, now: str, old: list[Obj]) -> Obj:
-    prev = next((c for c in old if c.get("type") == type_), None)
-    ltt = prev.get("lastTransitionTime", now) if prev and prev.get("status") == status else now
+    ltt = now
+    for prev in old:  # the first of its type (a loop, not a generator: every sync asks thrice)
+        if prev.get("type") == type_:
+            if prev.get("status") == status:
+                ltt = prev.get("lastTransitionTime", now)
+            break
     return {"type": type_, "status": status, "lastTransitionTime": ltt, "reason": reason, "message": message}
 
 
@@ -148,12 +157,8 @@ def setup(ctx: ControllerContext) -> None:
                 v = ((c.get("resources") or {}).get("requests") or {}).get(name)
                 if v is not None:
                     req += amount(name, v)
-            usage = None
-            if store is not None:
-                cu = store.container_usage(ns, md["name"])
-                if cu is not None:
-                    idx = 0 if name == "cpu" else 1
-                    usage = sum(u[idx] for cn, u in cu.items() if not container or cn == container)
+            usage = None if store is None else \
+                store.usage_sum(ns, md["name"], 0 if name == "cpu" else 1, container)
             facts.append(rc.PodFacts(md["name"], req, usage, True,
                                      _unready(p, name, now, settings)))
         if target.get("type") == "AverageValue":
@@ -186,7 +191,9 @@ def setup(ctx: ControllerContext) -> None:
     def sync(hpa: Obj) -> None:
         ns = hpa["metadata"]["namespace"]
         key = f"{ns}/{hpa['metadata']['name']}"
-        mem = memory.setdefault(key, _Memory())
+        mem = memory.get(key)
+        if mem is None:
+            mem = memory[key] = _Memory()
         spec = hpa.get("spec") or {}
         # a shallow copy: sync only ever replaces top-level fields (write_status copies deeply)
         status = dict(hpa.get("status") or {})
@@ -287,7 +294,7 @@ def setup(ctx: ControllerContext) -> None:
             status["desiredReplicas"] = status.get("desiredReplicas", current) or current
             write_status(hpa, status)
             return
-        proposed, desc = max(proposals, key=lambda p: p[0])
+        proposed, desc = proposals[0] if len(proposals) == 1 else max(proposals, key=lambda p: p[0])
         desired, able_reason, able_msg, limit_cond = normalize(spec, mem, current, proposed, min_r, max_r, now)
         rescale = desired != current
         if rescale:
@@ -336,21 +343,13 @@ def setup(ctx: ControllerContext) -> None:
                   now: float) -> tuple[int, str, str, tuple[str, str, str]]:
         b = behavior(spec, mem)
         up, down = b.up, b.down
-        up_rec = down_rec = proposed
-        up_after, down_after = now - b.up_window, now - b.down_window
-        for t, r in mem.recommendations:
-            if t > up_after and r < up_rec:
-                up_rec = r
-            if t > down_after and r > down_rec:
-                down_rec = r
+        up_rec, down_rec = _window_extremes(mem, proposed, now - b.up_window, now - b.down_window)
         stabilized = current
         if stabilized < up_rec:
             stabilized = up_rec
         if stabilized > down_rec:
             stabilized = down_rec
-        kept_after = now - b.horizon
-        mem.recommendations = [(t, r) for t, r in mem.recommendations if t > kept_after]
-        mem.recommendations.append((now, proposed))
+        _remember(mem, now, proposed, now - b.horizon)
         able = ("ReadyForNewScale", "recommended size matches current size")
         if stabilized != proposed:
             able = ("ScaleDownStabilized", "recent recommendations were higher than current one, "
@@ -422,6 +421,44 @@ def _rate_limit(rules: Obj, events: list[tuple[float, int]], current: int, now: 
     if scale_up:
         return max(limits) if select == "Max" else min(limits)
     return min(limits) if select == "Max" else max(limits)
+
+
+def _window_extremes(mem: _Memory, proposed: int, up_after: float,
+                     down_after: float) -> tuple[int, int]:
+    """The lowest recommendation after ``up_after`` and the highest after ``down_after``
+    (``proposed`` included). While times are in order, each window is a suffix of the list:
+    bisected instead of scanned (a 600 s memory at a 15 s period holds 40)."""
+    recs = mem.recommendations
+    if not mem.in_order:
+        up_rec = down_rec = proposed
+        for t, r in recs:
+            if t > up_after and r < up_rec:
+                up_rec = r
+            if t > down_after and r > down_rec:
+                down_rec = r
+        return up_rec, down_rec
+    up = recs[bisect.bisect_right(recs, up_after, key=_time):]
+    down = recs[bisect.bisect_right(recs, down_after, key=_time):]
+    return (min(proposed, min(map(_replicas, up), default=proposed)),
+            max(proposed, max(map(_replicas, down), default=proposed)))
+
+
+_time = operator.itemgetter(0)
+_replicas = operator.itemgetter(1)
+
+
+def _remember(mem: _Memory, now: float, proposed: int, kept_after: float) -> None:
+    """Forget recommendations from before ``kept_after`` (a prefix while in order) and add
+    this one."""
+    recs = mem.recommendations
+    if mem.in_order:
+        del recs[:bisect.bisect_right(recs, kept_after, key=_time)]
+    else:
+        recs[:] = [(t, r) for t, r in recs if t > kept_after]
+        mem.in_order = all(a[0] <= b[0] for a, b in itertools.pairwise(recs))
+    if recs and now < recs[-1][0]:
+        mem.in_order = False  # a real clock stepped back
+    recs.append((now, proposed))
 
 
 def parse_time(value: Any) -> float | None:

@@ -49,6 +49,18 @@ class MetricsStore:
         s = self.pods.get((ns, name))
         return None if s is None else dict(s.usage)
 
+    def usage_sum(self, ns: str, name: str, index: int, container: str | None = None) -> int | None:
+        """A pod's usage summed over its containers (only ``container``'s when named):
+        ``index`` 0 for cpu millicores, 1 for memory bytes; None while the pod has no sample.
+        What the HPA reads every sync, without copying the sample."""
+        s = self.pods.get((ns, name))
+        if s is None:
+            return None
+        usage: dict[str, tuple[int, int]] = s.usage
+        if container:
+            return sum(u[index] for cn, u in usage.items() if cn == container)
+        return sum(u[index] for u in usage.values())
+
 
 def _ready(node: Obj) -> bool:
     """Ready=True: metrics-server scrapes only nodes whose kubelet answers."""

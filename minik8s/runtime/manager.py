@@ -9,8 +9,9 @@ task does the same continuously.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from minik8s.aio.clock import Clock, VirtualClock
@@ -21,6 +22,8 @@ log = logging.getLogger("minik8s.runtime")
 
 #: reconciles per settle round before yielding to the event loop (HTTP handlers)
 BATCH = 256
+#: reconciles and timers a settle runs between two yields to the event loop
+YIELD_EVERY = BATCH
 
 
 class SettleError(RuntimeError):
@@ -43,6 +46,12 @@ class Manager:
         self._task: asyncio.Task[None] | None = None
         self._starters: list[Callable[[], None]] = []
         self._watch = SettleWatch()
+        #: settles running now (they may nest or interleave): while any runs, it does the
+        #: background task's share of the work itself (``_settle_rounds``), so keys queued
+        #: meanwhile do not wake that task
+        self._settling = 0
+        #: reconciles and timers settles ran since they last yielded (``_settle_rounds``)
+        self._unyielded = 0
 
     def add(self, name: str, reconcile: Reconcile) -> Controller:
         index = len(self.controllers)
@@ -50,7 +59,8 @@ class Manager:
 
         def on_ready() -> None:
             pending.add(index)
-            wake.set()
+            if not self._settling:
+                wake.set()
 
         c = Controller(name, reconcile, self.clock, on_ready, self._watch)
         self.controllers.append(c)
@@ -90,6 +100,8 @@ class Manager:
 
     def run_ready(self, limit: int = BATCH) -> int:
         """Process up to ``limit`` queued keys, round-robin over controllers."""
+        if not self._pending:
+            return 0
         n = 0
         while n < limit:
             ready = self._ready()
@@ -104,37 +116,70 @@ class Manager:
         return n
 
     def busy(self) -> bool:
-        return bool(self._ready())
+        return bool(self._pending) and bool(self._ready())
 
     async def _run(self) -> None:
         while True:
-            if not self.busy():
+            if self._settling or not self.busy():
                 self._wake.clear()
                 await self._wake.wait()
+                if self._settling:
+                    continue
             self.run_ready()
             await asyncio.sleep(0)
 
     async def settle(self, max_rounds: int = 1_000_000) -> int:
         """Run until every queue is empty and no virtual timer is due now (full GC
         collections wait until it ends: ``gcpolicy``)."""
+        clock = self.clock if isinstance(self.clock, VirtualClock) else None
+        with self._settling_scope():
+            return await self._settle_rounds(max_rounds, clock)
+
+    @contextlib.contextmanager
+    def _settling_scope(self) -> Iterator[None]:
+        """What one or more settles in a row share: the livelock watch is on, full GC
+        collections wait, and the background task leaves the work to the settles; work left
+        over (a settle cancelled or failing) goes back to that task."""
+        self._settling += 1
+        self._watch.active = True
+        try:
+            with full_collections_deferred():
+                yield
+        finally:
+            self._settling -= 1
+            if not self._settling:
+                self._watch.active = False
+                if self.busy():
+                    self._wake.set()
+
+    def _new_settle(self) -> None:
+        """Livelock counts start afresh (per controller, on its first reconcile)."""
         watch = self._watch
         for c in watch.flagged:
             c.churning = None
         watch.flagged.clear()
         watch.settle += 1
-        watch.active = True
-        clock = self.clock if isinstance(self.clock, VirtualClock) else None
-        try:
-            with full_collections_deferred():
-                return await self._settle_rounds(max_rounds, clock)
-        finally:
-            watch.active = False
 
     async def _settle_rounds(self, max_rounds: int, clock: VirtualClock | None) -> int:
+        """Settle rounds until nothing is queued and no timer is due now.
+
+        A round processes queued keys and fires due timers, then runs the batch the
+        background task used to run when it ran beside settles (woken by those keys, it ran
+        ``run_ready`` when busy before the next round): the same batches in the same order,
+        while keys queued during a settle no longer wake the task. Under the virtual clock it
+        yields to the event loop (HTTP handlers, watch streams) once ``YIELD_EVERY``
+        reconciles and timers have run since the last yield, counted across settles: a
+        virtual hour's hundreds of small instants share a few event-loop turns, the work
+        between two turns stays bounded, and when a settle yields depends on work alone,
+        never on wall time. Under the real clock it yields after every round, as before: real
+        timers fire only while it does.
+        """
+        self._new_settle()
         total = 0
         watch = self._watch
+        run_ready = self.run_ready
         for _ in range(max_rounds):
-            n = self.run_ready()
+            n = run_ready()
             if clock is not None:
                 n += clock.fire_due()
             total += n
@@ -143,7 +188,11 @@ class Manager:
             if watch.flagged:
                 churning = [(c.name, c.churning) for c in self.controllers if c.churning is not None]
                 raise SettleError(self._churn_report(churning))
-            await asyncio.sleep(0)
+            # the background task's batch (nothing when no queue has keys)
+            self._unyielded += n + run_ready()
+            if clock is None or self._unyielded >= YIELD_EVERY:
+                self._unyielded = 0
+                await asyncio.sleep(0)
         raise SettleError(f"settle: controllers did not converge in {max_rounds:,} rounds")
 
     def reconciles(self) -> dict[str, int]:
@@ -166,19 +215,22 @@ class Manager:
                 + " — they keep undoing each other's work (a real cluster churns the same way)")
 
     async def advance(self, seconds: float) -> None:
-        """Move virtual time forward, firing timers in order and settling between them."""
-        if not isinstance(self.clock, VirtualClock):
+        """Move virtual time forward, firing timers in order and settling between them
+        (one settle per instant a timer is due, all under one ``_settling_scope``)."""
+        clock = self.clock
+        if not isinstance(clock, VirtualClock):
             raise TypeError("advance() needs the virtual clock")
-        target = self.clock.now() + seconds
-        await self.settle()
-        while True:
-            t = self.clock.next_deadline()
-            if t is None or t > target:
-                break
-            self.clock.set(max(t, self.clock.now()))
-            await self.settle()
-        self.clock.set(target)
-        await self.settle()
+        target = clock.now() + seconds
+        with self._settling_scope():
+            await self._settle_rounds(1_000_000, clock)
+            while True:
+                t = clock.next_deadline()
+                if t is None or t > target:
+                    break
+                clock.set(max(t, clock.now()))
+                await self._settle_rounds(1_000_000, clock)
+            clock.set(target)
+            await self._settle_rounds(1_000_000, clock)
 
     def stats(self) -> dict[str, Any]:
         return {c.name: {"reconciles": c.reconciles, "errors": c.errors, "queued": len(c.queue),

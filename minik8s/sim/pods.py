@@ -253,7 +253,7 @@ class PodWorker:
         if status != view.pod.get("status"):
             self.writing = md.get("uid")
             try:
-                self.env.client.update_status({**view.pod, "status": status}, manager="kubelet")
+                self.env.client.update_status({**view.pod, "status": status}, manager="kubelet", copy=False)
             finally:
                 self.writing = None
 

@@ -106,3 +106,28 @@ async def test_an_hour_of_hpa_behaviour_runs_in_virtual_time(cluster: Cluster) -
     hpa = cluster.client.get("autoscaling/v2", "HorizontalPodAutoscaler", "web", NS)
     assert hpa["status"]["currentReplicas"] == 1
     assert wall < 30  # generous here; bench/ measures the real figure
+
+
+def test_recommendation_windows_match_a_full_scan_in_order_or_not() -> None:
+    """The stabilization windows bisect the remembered recommendations while their times are
+    in order, and scan them all once a (real) clock stepped back: the same answers either way."""
+    import random
+
+    from minik8s.controllers.hpa import _Memory, _remember, _window_extremes
+
+    rng = random.Random(7)
+    for back in (False, True):
+        mem, plain = _Memory(), []
+        now, scanned = 1000.0, False
+        for step in range(400):
+            now += rng.choice([0.0, 5.0, 15.0, 15.0, 40.0]) - (30.0 if back and step % 50 == 49 else 0.0)
+            proposed = rng.randrange(1, 10)
+            up_after, down_after, kept_after = now - rng.choice([0, 60]), now - 300, now - 600
+            want_up = min([r for t, r in plain if t > up_after] + [proposed])
+            want_down = max([r for t, r in plain if t > down_after] + [proposed])
+            assert _window_extremes(mem, proposed, up_after, down_after) == (want_up, want_down)
+            _remember(mem, now, proposed, kept_after)
+            plain = [(t, r) for t, r in plain if t > kept_after] + [(now, proposed)]
+            assert mem.recommendations == plain
+            scanned = scanned or not mem.in_order
+        assert scanned == back

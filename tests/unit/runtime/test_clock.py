@@ -68,3 +68,10 @@ def test_the_memos_stay_bounded() -> None:
         format_rfc3339_micro(1767225600 + i * 1.5)
     assert len(clock._PARSED) <= clock._MEMO_MAX
     assert len(clock._SECONDS) <= clock._MEMO_MAX
+
+
+def test_the_same_instant_stamped_again_is_the_same_stamp() -> None:
+    # the last instant's stamp is remembered (every node's kubelet renews at one instant)
+    for t in [1767225600.25, 1767225600.25, 1767225610.0, 1767225600.25, -0.5, -0.5, 0.0, -0.0]:
+        assert format_rfc3339_micro(t) == strftime_micro(t), t
+        assert parse_rfc3339(format_rfc3339_micro(t)) == parse_uncached(strftime_micro(t)), t

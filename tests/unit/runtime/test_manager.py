@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
 import pytest
 
 from minik8s.aio.clock import VirtualClock
-from minik8s.runtime.controller import CHURN_LIMIT, Result
-from minik8s.runtime.manager import Manager, SettleError
+from minik8s.runtime.controller import CHURN_LIMIT, Controller, Result
+from minik8s.runtime.manager import YIELD_EVERY, Manager, SettleError
 
 
 async def test_a_key_busy_in_each_of_many_settles_is_not_a_livelock() -> None:
@@ -45,3 +49,72 @@ async def test_a_livelock_names_the_key_and_counts_only_this_settles_reconciles(
     calm.enqueue("again")
     loop.queue.add_rate_limited = lambda key: None  # type: ignore[method-assign] # calm down
     await m.settle()  # a new settle: the churn is forgotten
+
+
+@pytest.fixture
+async def running() -> AsyncIterator[tuple[Manager, Controller, list[Any]]]:
+    """A manager whose background task has started and waits for work; its one controller
+    records the keys it reconciles."""
+    m = Manager(VirtualClock())
+    seen: list[Any] = []
+    c = m.add("c", seen.append)
+    m.start()
+    await asyncio.sleep(0)
+    yield m, c, seen
+    await m.stop()
+
+
+async def test_a_settle_does_the_background_tasks_work(running: tuple[Manager, Controller, list[Any]]) -> None:
+    m, c, seen = running
+    c.queue.add_after("a", 1.0)
+    await m.advance(1.0)  # the key its timer queues is the settle's work: no wake-up
+    assert seen == ["a"] and not m._wake.is_set()
+    c.enqueue("b")  # outside a settle the background task runs the queue
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert seen == ["a", "b"]
+
+
+async def test_a_cancelled_settle_leaves_its_keys_to_the_background_task(
+        running: tuple[Manager, Controller, list[Any]]) -> None:
+    m, c, seen = running
+    n = 6 * YIELD_EVERY
+    for i in range(n):
+        c.queue.add_after(i, 1.0)
+    task = asyncio.create_task(m.advance(1.0))  # the timers queue the keys: no wake-up
+    await asyncio.sleep(0)  # the settle runs two batches and yields: cancel it there
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert 0 < len(seen) < n
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert seen == list(range(n))
+
+
+async def test_settles_yield_to_the_event_loop_by_work_done_not_by_rounds() -> None:
+    m = Manager(VirtualClock())
+    c = m.add("c", lambda key: Result(requeue_after=1.0) if key < 2 else None)
+    turns = [0]
+
+    async def other() -> None:
+        while True:
+            turns[0] += 1
+            await asyncio.sleep(0)
+
+    t = asyncio.create_task(other())
+    await asyncio.sleep(0)
+    try:
+        for i in range(2):
+            c.enqueue(i)
+        before = turns[0]
+        await m.advance(100)  # 100 small instants (2 timers, 2 reconciles): a few turns in all
+        assert c.reconciles == 2 + 100 * 2
+        assert turns[0] - before <= 2
+        for i in range(2, 2 + 10 * YIELD_EVERY):
+            c.enqueue(i)
+        before = turns[0]
+        await m.settle()  # a burst yields every YIELD_EVERY reconciles or so
+        assert 4 <= turns[0] - before <= 10
+    finally:
+        t.cancel()
