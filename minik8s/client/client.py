@@ -25,6 +25,10 @@ class Client:
     def __init__(self, registry: Registry, field_manager: str = "kube-controller-manager") -> None:
         self.reg = registry
         self.field_manager = field_manager
+        #: (apiVersion, kind or plural) → (table generation, resource, version): valid while
+        #: the table is unchanged (CRDs come and go through ``ResourceTable.add``/``remove``,
+        #: which move its generation)
+        self._resolved: dict[tuple[str, str], tuple[int, Resource, str]] = {}
 
     # -- resolution --------------------------------------------------------
     def resource(self, api_version: str, kind_or_plural: str) -> Resource:
@@ -37,7 +41,13 @@ class Client:
         return res
 
     def _res_ver(self, api_version: str, kind: str) -> tuple[Resource, str]:
-        return self.resource(api_version, kind), api_version.rpartition("/")[2]
+        gen = self.reg.table.generation
+        hit = self._resolved.get((api_version, kind))
+        if hit is not None and hit[0] == gen:
+            return hit[1], hit[2]
+        res, version = self.resource(api_version, kind), api_version.rpartition("/")[2]
+        self._resolved[(api_version, kind)] = (gen, res, version)
+        return res, version
 
     def _opts(self, version: str, dry_run: bool, manager: str | None) -> WriteOptions:
         return WriteOptions(dry_run=dry_run, field_manager=manager or self.field_manager,

@@ -283,13 +283,17 @@ def _cap(entries: list[Entry]) -> list[Entry]:
 
 def update_managed_fields(old: Obj | None, new: Obj, *, manager: str, api_version: str, now: str,
                           meta: fieldschema.Type, subresource: str | None = None,
-                          operation: str = "Update", has_status: bool = False) -> None:
+                          operation: str = "Update", has_status: bool = False,
+                          leaves: list[tuple[str, ...]] | None = None) -> None:
     """Record an Update by ``manager`` on ``new`` (in place): it owns what it
     changed from ``old`` (None: a create), others lose what it changed or removed.
 
     ``new["metadata"]["managedFields"]`` on entry is what the request sent:
     absent (or for subresources, ignored) means "keep the live ones", ``[]``
     resets them (the object is then no longer tracked), a valid list replaces them.
+    ``leaves``: the write changed only these scalar leaves, none of them one the
+    write may not own (the registry's leaf update): they are what the compare would
+    find, so it is not run.
     """
     if operation != "Update":
         raise ValueError("update_managed_fields records Update operations; use apply()")
@@ -298,10 +302,13 @@ def update_managed_fields(old: Obj | None, new: Obj, *, manager: str, api_versio
     sent = md.get("managedFields")
     key = (manager or "unknown", "Update", api_version, subresource or "")
     compared: tuple[Node, Node, Node] | None = None
+    if leaves is not None and old is not None:
+        compared = {}, fieldvalues.leaves_modified(meta, leaves), {}
     if old is not None and type(live_mf) is list and live_mf and subresource != "scale" and (
             subresource or sent is None or sent is live_mf or sent == live_mf):
         # the live entries stay: first see whether the manager only modified its own leaves
-        compared = _compare(meta, old, new, has_status, subresource)
+        if compared is None:
+            compared = _compare(meta, old, new, has_status, subresource)
         if not compared[0] and not compared[2] and compared[1] and \
                 _owned_leaves(md, live_mf, key, compared[1], now):
             return
@@ -367,7 +374,9 @@ def _owned_leaves(md: Obj, live: list[Any], key: tuple[str, str, str, str], modi
     manager's field set stay as they are, only the manager's time moves to ``now``.
     False, storing nothing, when the write is not that or an entry is one ``_decode``
     would drop or merge (the general path then decides)."""
-    current = fieldpath.difference(modified, _STRIP)
+    # most writes modify nothing at the root that is never owned: ``modified`` as it is
+    current = modified if modified.keys().isdisjoint(_STRIP) else \
+        fieldpath.difference(modified, _STRIP)
     if not current:
         return False
     mine: Obj | None = None
@@ -391,7 +400,7 @@ def _owned_leaves(md: Obj, live: list[Any], key: tuple[str, str, str, str], modi
         elif fieldpath.difference(fields, modified) is not fields:
             return False  # another manager loses fields
     if mine is None or updaters > MAX_UPDATE_MANAGERS or \
-            fieldpath.difference(current, mine["fieldsV1"]):
+            not fieldpath.is_subset(current, mine["fieldsV1"]):
         return False
     if (mine.get("time") or None) == now:
         md["managedFields"] = live  # nothing moved: the stored list as it is
@@ -569,10 +578,11 @@ def type_of(reg: Registry, res: Resource, version: str | None = None) -> fieldsc
 
 
 def track(reg: Registry, res: Resource, old: Obj | None, new: Obj, opts: WriteOptions,
-          subresource: str | None) -> None:
-    """The registry's hook on create and update (objects in storage version)."""
+          subresource: str | None, leaves: list[tuple[str, ...]] | None = None) -> None:
+    """The registry's hook on create and update (objects in storage version);
+    ``leaves``: see ``update_managed_fields``."""
     update_managed_fields(
         old, new, manager=manager_name(opts),
         api_version=res.api_version(opts.version or res.storage_version), now=reg._now(),
         meta=type_of(reg, res), subresource=subresource,
-        has_status=strategy.has_status_subresource(res))
+        has_status=strategy.has_status_subresource(res), leaves=leaves)

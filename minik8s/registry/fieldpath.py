@@ -238,6 +238,31 @@ def _diff_node(a: Node, b: Node) -> Node | None:
     return _settle(out, member, a)
 
 
+def is_subset(a: Node, b: Node) -> bool:
+    """Whether every path of root set ``a`` is one of ``b``'s: ``not difference(a, b)``,
+    without building the difference."""
+    for k, av in a.items():
+        bv = b.get(k)
+        if bv is None or not _sub_node(av, bv):
+            return False
+    return True
+
+
+def _sub_node(a: Node, b: Node) -> bool:
+    """``_diff_node(a, b) is None``: a member only where ``b`` is one, every child
+    within ``b``'s."""
+    if a is b:
+        return True
+    if is_member(a) and not is_member(b):
+        return False
+    for k, av in a.items():
+        if k != ".":
+            bv = b.get(k)
+            if bv is None or not _sub_node(av, bv):
+                return False
+    return True
+
+
 def intersection(a: Node, b: Node) -> Node:
     """Paths in both root sets."""
     if not a or not b:

@@ -182,8 +182,10 @@ def _fill(t: Type, schema: dict[str, Any], name: str | None, crd: bool = False) 
         t.fields = {**t.fields, "metadata": _named(_OBJECT_META)}
 
 
+@functools.cache
 def type_for(group: str, version: str, kind: str) -> Type:
-    """The type of a built-in kind (``DEDUCED`` for kinds without a schema)."""
+    """The type of a built-in kind (``DEDUCED`` for kinds without a schema). Cached: the
+    built-in schemas never change, nor does a compiled type (``_named_memo`` keeps each)."""
     name = schemas.definition_name(group, version, kind)
     return _named(name) if name is not None else DEDUCED
 

@@ -131,6 +131,50 @@ def compare(t: Type, old: dict[str, Any] | None, new: dict[str, Any],
     return a or {}, m or {}, d or {}
 
 
+#: ``leaves_modified`` by (id of the type, paths): a lease renewal's set is the same each
+#: time. Shared, as field sets are never mutated once built. Bounded, oldest out first.
+_LEAVES: dict[tuple[int, tuple[tuple[str, ...], ...]], tuple[Type, Node]] = {}
+LEAVES_SIZE = 256
+
+
+def leaves_modified(t: Type, paths: list[tuple[str, ...]]) -> Node:
+    """``compare``'s ``modified`` set when ``new`` differs from ``old`` only in the
+    scalar leaves at ``paths`` (dict keys from the root, as ``objects.leaf_changes``
+    finds them; nothing added or removed, so ``added`` and ``removed`` are empty):
+    each leaf, or the nearest map on its way that is atomic, in FieldsV1 order."""
+    key = (id(t), tuple(paths))
+    hit = _LEAVES.get(key)
+    if hit is not None and hit[0] is t:
+        return hit[1]
+    if len(_LEAVES) >= LEAVES_SIZE:
+        del _LEAVES[next(iter(_LEAVES))]
+    got = _LEAVES[key] = (t, _leaves_modified(t, paths))
+    return got[1]
+
+
+def _leaves_modified(t: Type, paths: list[tuple[str, ...]]) -> Node:
+    root: Node = {}
+    for path in paths:
+        node, tt, last = root, t, len(path) - 1
+        for i, k in enumerate(path):
+            pe = "f:" + k
+            if i < last:
+                tt = tt.child(k)
+                if not tt.map_atomic:
+                    node = node.setdefault(pe, {})
+                    continue
+            node[pe] = {}  # a leaf, or an atomic map: compare goes no further
+            break
+    return _ordered(root)
+
+
+def _ordered(n: Node) -> Node:
+    for k, c in n.items():
+        if c:
+            n[k] = _ordered(c)
+    return fieldpath.in_order(n)
+
+
 def _norm(t: Type, k: str, v: Any) -> Any:
     """A field's value as a Go round trip leaves it, where the parent exists:
     null and (for built-in kinds) empty lists and maps read as absent, value

@@ -40,6 +40,15 @@ MAX_OBJECT_BYTES = 1536 * 1024
 #: everything but it. Never read from the body but by the field checks.
 _ALL_BUT_STATUS = frozenset({"apiVersion", "kind", "metadata", "spec"})
 _STATUS = frozenset({"status"})
+#: top-level keys a leaf update (``Registry._leaf_update``) may not change: identity and
+#: metadata, which the general path checks, copies from the stored object or rewrites
+_NOT_LEAVES = frozenset({"apiVersion", "kind", "metadata"})
+#: ... and, for a kind with a status subresource, ``status``: the general path checks a
+#: status the body changes, then drops it
+_NOT_MAIN_LEAVES = _NOT_LEAVES | _STATUS
+#: kinds whose main-resource update does more than the generic steps (port allocation,
+#: namespace finalizers): never a leaf update
+_SPECIAL_UPDATES = frozenset({"services", "namespaces"})
 #: aggregation keys remembered (client-go's EventCorrelator LRU size)
 EVENT_LRU = 4096
 
@@ -317,9 +326,7 @@ class Registry:
         if md.get("resourceVersion") != str(rv):
             md["resourceVersion"] = str(rv)
             encoded = None
-        ev = self.store.commit_put(res.key, obj, rv)
-        if encoded is not None:
-            self.store.resource(res.key).remember_encoded(obj, encoded)
+        ev = self.store.commit_put(res.key, obj, rv, encoded)
         for fn in self._after_write:
             fn(res, ev.type, obj, old)
         return obj
@@ -566,6 +573,10 @@ class Registry:
         bmd = body.get("metadata") if isinstance(body, dict) else None
         stored = self.store.get(res.key, (ns or (bmd.get("namespace") if isinstance(
             bmd, dict) else None) or "") if res.namespaced else "", name)
+        if stored is not None and not raw_dupes and type(body) is dict:
+            done = self._leaf_update(res, body, stored, opts, subresource)
+            if done is not None:
+                return done
         same = self._unchanged_keys(res, body, version, opts, stored)
         obj = self._check_kind(res, body, version, _discarded(res, subresource) & same)
         self._field_validation(res, obj, version, opts, ctx, raw_dupes, stored, same)
@@ -583,6 +594,51 @@ class Registry:
                 return self.create(res, ns, obj, dataclasses.replace(opts, version=None), ctx)
             raise errors.NotFound.for_resource(res.group, res.plural, name)
         return self._update_from(res, obj, old, opts, subresource)
+
+    def _leaf_update(self, res: Resource, body: Obj, old: Obj, opts: WriteOptions,
+                     subresource: str | None) -> Obj | None:
+        """An update whose body repeats the stored object ``old`` but for some scalar
+        leaves (a lease renewal, a counter), done with only the work such a change
+        needs; None, having done nothing, when the write is not that or needs a step
+        skipped here (the general path then takes it, to the same result).
+
+        ``objects.leaf_changes`` proves what the body is: every dict with the stored
+        one's keys in its order, every other value the same JSON. So its copy is
+        ``old`` with those leaves set, sharing the rest (stored objects are never
+        mutated, and nothing below mutates what it did not copy); the field checks
+        look at those leaves only (``schemas.leaves_fit``); the metadata steps would
+        find the stored metadata as it is (uid, name, namespace, resourceVersion,
+        labels and annotations, all checked when stored); a status write keeps all
+        else anyway, a main write of a kind with a status subresource finds the
+        stored status; and the managedFields compare is known
+        (``fieldvalues.leaves_modified``). Kind validation, generation,
+        managedFields, the size check and the commit run as on every update."""
+        if subresource is None:
+            if res.key in _SPECIAL_UPDATES or res.key in defaults.DEFAULTERS:
+                return None  # defaulting or admission might read the new leaves
+            frozen = _NOT_MAIN_LEAVES if strategy.has_status_subresource(res) else _NOT_LEAVES
+        elif subresource == "status":
+            frozen = None
+        else:
+            return None
+        if res.crd or opts.dry_run or (opts.version or res.storage_version) != \
+                res.storage_version or (opts.user is not None and self.write_admission
+                                        is not None) or old["metadata"].get("deletionTimestamp"):
+            return None
+        changed = objects.leaf_changes(body, old)
+        if not changed:
+            return None  # more than leaves changed (or nothing: a no-op)
+        for path in changed:
+            if path[0] in frozen if frozen is not None else path[0] != "status":
+                return None
+        if not schemas.leaves_fit(body, changed, res.group, res.storage_version, res.kind):
+            return None
+        obj = _with_leaves(old, body, changed)
+        self._validate(res, obj, old)
+        strategy.bump_generation(res, obj, old)
+        fieldmanager.track(self, res, old, obj, opts, subresource, changed)
+        self._commit(res, obj, old, encoded=self._check_size(res, obj))
+        return obj
 
     def _update_from(self, res: Resource, obj: Obj, old: Obj, opts: WriteOptions,
                      subresource: str | None, *, fields_managed: bool = False) -> Obj:
@@ -908,6 +964,25 @@ def _discarded(res: Resource, subresource: str | None) -> frozenset[str]:
     if subresource is None and strategy.has_status_subresource(res):
         return _STATUS
     return frozenset()
+
+
+def _with_leaves(old: Obj, body: Obj, paths: list[tuple[str, ...]]) -> Obj:
+    """``old`` with the leaves at ``paths`` set to ``body``'s: the top level, ``metadata``
+    and the dicts on the paths copied, everything else shared."""
+    obj = dict(old)
+    obj["metadata"] = dict(old["metadata"])
+    fresh = {id(obj)}
+    for path in paths:
+        d, src = obj, body
+        for k in path[:-1]:
+            src = src[k]
+            child = d[k]
+            if id(child) not in fresh:
+                child = d[k] = dict(child)
+                fresh.add(id(child))
+            d = child
+        d[path[-1]] = src[path[-1]]
+    return obj
 
 
 def _encode_continue(last: tuple[str, str], rv: str) -> str:

@@ -145,13 +145,17 @@ class ResourceStore:
 
     def remember_encoded(self, obj: Obj, raw: bytes) -> None:
         """Keep ``raw`` as ``obj``'s encoding when ``obj`` is the stored revision and the
-        budget has room (the write path hands over the bytes its size check made)."""
+        budget has room (the write path hands over the bytes its size check made to
+        ``Store.commit_put``, which knows it is)."""
         md = obj.get("metadata")
-        if md is None or id(obj) in self._encoded:
-            return
+        if md is not None and \
+                self.objects.get((md.get("namespace") or "", md.get("name"))) is obj:
+            self._keep_encoded(obj, raw)
+
+    def _keep_encoded(self, obj: Obj, raw: bytes) -> None:
+        """``remember_encoded`` of what is known to be the stored revision."""
         b = self._budget
-        if self.objects.get((md.get("namespace") or "", md.get("name"))) is obj and \
-                b.used + len(raw) <= b.limit:
+        if id(obj) not in self._encoded and b.used + len(raw) <= b.limit:
             self._encoded[id(obj)] = raw
             b.used += len(raw)
 
@@ -175,8 +179,9 @@ class ResourceStore:
         if old is not None:
             if self._encoded:
                 self._forget_encoded(old)
-            if _labels(old) == _labels(obj) and all(
-                    fn(old) == fn(obj) for fn in self.indexed_fields.values()):
+            fields = self.indexed_fields
+            if _labels(old) == _labels(obj) and (not fields or all(
+                    fn(old) == fn(obj) for fn in fields.values())):
                 # the same labels and indexed fields (a status write, a renewal): the
                 # indexes hold keys, so only the object moves
                 self.objects[k] = self.by_namespace[k[0]][k[1]] = obj
@@ -203,6 +208,8 @@ class ResourceStore:
         if len(self.history) == self.history.maxlen:
             self.compacted = self.history[0].rv
         self.history.append(ev)
+        if not self.watchers:
+            return
         dead = []
         for w in self.watchers:
             if not w.offer(ev):
@@ -268,11 +275,15 @@ class Store:
         return orjson.dumps(obj) if rs is None else rs.encoded(obj)
 
     # -- writes: callers set metadata.resourceVersion = str(rv) first -------
-    def commit_put(self, key: str, obj: Obj, rv: int) -> Event:
+    def commit_put(self, key: str, obj: Obj, rv: int, encoded: bytes | None = None) -> Event:
+        """``encoded``: ``obj``'s encoding, if the writer has it (kept as
+        ``ResourceStore.remember_encoded`` keeps it)."""
         md = obj["metadata"]
         k = (md.get("namespace", ""), md["name"])
         rs = self.resource(key)
         old = rs.put(k, obj)
+        if encoded is not None:
+            rs._keep_encoded(obj, encoded)
         ev = Event(MODIFIED if old is not None else ADDED, obj, old, rv)
         rs.record(ev)
         for fn in self._write_hooks:

@@ -2,25 +2,27 @@
 
 Updates skip work where the body repeats the stored object: such subtrees are neither
 field-checked nor (where the write discards them) copied, and field sets built from
-ordered parts are stored without re-encoding. These tests pin that the skipped work would
-have found and changed nothing, and that nothing the caller still holds is stored or
-changed.
+ordered parts are stored without re-encoding; a body that changes only scalar leaves takes
+the leaf update. These tests pin that the skipped work would have found and changed
+nothing, and that nothing the caller still holds is stored or changed.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
 import pytest
 
-from minik8s.api import errors, schemas
+from minik8s.api import errors, objects, schemas
 from minik8s.cluster import Cluster
 from minik8s.config import ClusterConfig
-from minik8s.registry import fieldmanager, fieldpath
+from minik8s.registry import fieldmanager, fieldpath, fieldschema, fieldvalues
+from minik8s.registry.registry import Registry
 
 Obj = dict[str, Any]
 
@@ -70,6 +72,19 @@ def test_union_of_ordered_sets_is_ordered() -> None:
         u = fieldpath.union(a, b)
         assert fieldpath.encode(u) is u  # already in FieldsV1 order at every level
         assert set(fieldpath.paths(u)) == set(fieldpath.paths(a)) | set(fieldpath.paths(b))
+
+
+def test_is_subset_is_an_empty_difference() -> None:
+    rng = random.Random(11)
+    seen = set()
+    for _ in range(3000):
+        a = _random_set(rng)
+        b = fieldpath.union(a, _random_set(rng)) if rng.random() < 0.5 else _random_set(rng)
+        for x, y in ((a, b), (b, a), (a, a), (a, {}), ({}, a)):
+            want = not fieldpath.difference(x, y)
+            assert fieldpath.is_subset(x, y) == want
+            seen.add(want)
+    assert seen == {True, False}
 
 
 def test_a_node_becoming_a_member_gets_its_dot_first() -> None:
@@ -334,3 +349,225 @@ def test_an_update_without_a_copy_writes_the_same(cluster: Cluster) -> None:
     assert got["spec"]["replicas"] == 2
     assert got["metadata"]["resourceVersion"] != body["metadata"]["resourceVersion"]
     assert [e["manager"] for e in got["metadata"]["managedFields"]][-1] == "m"
+
+
+# ----------------------------------------------------------------- leaf updates
+# (``Registry._leaf_update``: a body that repeats the stored object but for some scalar
+# leaves writes exactly what the general path writes, and falls back to it otherwise)
+
+
+def _stored(c: Cluster, key: str, name: str) -> Obj:
+    o = c.store.get(key, "default", name)
+    assert o is not None
+    return o
+
+
+def _lease(c: Cluster) -> Obj:
+    return _stored(c, "leases.coordination.k8s.io", "n1")
+
+
+def _renewal(c: Cluster, stamp: str, **spec: Any) -> Obj:
+    """The kubelet's body: the informer's (stored) object with a new spec."""
+    lease = _lease(c)
+    return {**lease, "spec": {"holderIdentity": "n1", "leaseDurationSeconds": 40,
+                              "renewTime": stamp, **spec}}
+
+
+def _reordered(c: Cluster) -> Obj:
+    lease = _lease(c)
+    spec = lease["spec"]
+    return {**lease, "spec": {"renewTime": "2026-01-01T00:00:09.000000Z",
+                              **{k: v for k, v in spec.items() if k != "renewTime"}}}
+
+
+def _relabelled(c: Cluster) -> Obj:
+    lease = _lease(c)
+    return {**lease, "metadata": {**lease["metadata"], "labels": {"a": "b"}},
+            "spec": {**lease["spec"], "renewTime": "2026-01-01T00:00:10.000000Z"}}
+
+
+def _stale(c: Cluster) -> Obj:
+    lease = _lease(c)
+    return {**lease, "metadata": {**lease["metadata"], "resourceVersion": "1"},
+            "spec": {**lease["spec"], "renewTime": "2026-01-01T00:00:11.000000Z"}}
+
+
+def _script(c: Cluster) -> list[bytes]:
+    """A run of writes, leaf updates and others, and what each answered."""
+    out: list[bytes] = []
+
+    def write(fn: Callable[[], Any]) -> None:
+        try:
+            got = fn()
+            out.append(orjson.dumps(got))
+        except errors.ApiError as e:
+            out.append(f"{type(e).__name__}: {e.message}".encode())
+
+    def tick(seconds: float = 1) -> None:
+        c.clock.set(c.clock.now() + seconds)
+
+    cl = c.client
+    write(lambda: cl.create({
+        "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+        "metadata": {"name": "n1", "namespace": "default"},
+        "spec": {"holderIdentity": "n1", "leaseDurationSeconds": 40,
+                 "renewTime": "2026-01-01T00:00:00.000000Z"}}, manager="kubelet"))
+    for stamp in ("2026-01-01T00:00:01.000000Z", "2026-01-01T00:00:02.000000Z"):
+        tick()
+        body = _renewal(c, stamp)
+        write(lambda: cl.update(body, manager="kubelet"))  # noqa: B023 (called at once)
+    tick()
+    write(lambda: cl.update(_renewal(c, "2026-01-01T00:00:03.000000Z"), manager="kubelet"))
+    write(lambda: cl.update(_renewal(c, "2026-01-01T00:00:04.000000Z"), manager="kubelet"))  # same second
+    tick()
+    write(lambda: cl.update(_renewal(c, "2026-01-01T00:00:05.000000Z"), manager="other"))  # co-owned
+    tick()
+    write(lambda: cl.update(_renewal(c, "2026-01-01T00:00:06.000000Z", holderIdentity="n2"),
+                            manager="kubelet"))
+    write(lambda: cl.update(_renewal(c, "x", leaseDurationSeconds=2 ** 40), manager="kubelet"))
+    write(lambda: cl.update(_renewal(c, "x", leaseDurationSeconds=True), manager="kubelet"))
+    write(lambda: cl.update(_renewal(c, "x", leaseDurationSeconds=40.0), manager="kubelet"))
+    write(lambda: cl.update(_renewal(c, "2026-01-01T00:00:06.000000Z", holderIdentity="n2"),
+                            manager="kubelet"))  # a no-op
+    tick()
+    write(lambda: cl.update(_reordered(c), manager="kubelet"))
+    write(lambda: cl.update(_relabelled(c), manager="kubelet"))
+    write(lambda: cl.update(_stale(c), manager="kubelet"))
+    # a ConfigMap's data value; a Deployment's status, through /status and through the
+    # main resource (which drops it); a PodDisruptionBudget's atomic selector
+    write(lambda: cl.create({"apiVersion": "v1", "kind": "ConfigMap",
+                             "metadata": {"name": "cm", "namespace": "default"},
+                             "data": {"a": "1", "b": "2"}}, manager="writer"))
+    tick()
+    cm = _stored(c, "configmaps", "cm")
+    write(lambda: cl.update({**cm, "data": {"a": "1", "b": "3"}}, manager="writer"))
+    write(lambda: cl.create({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "d", "namespace": "default"},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "d"}},
+                 "template": {"metadata": {"labels": {"app": "d"}},
+                              "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}}))
+    write(lambda: cl.update_status({**_stored(c, "deployments.apps", "d"),
+                                    "status": {"observedGeneration": 1, "replicas": 0}}))  # added
+    tick()
+    write(lambda: cl.update_status({**_stored(c, "deployments.apps", "d"),
+                                    "status": {"observedGeneration": 1, "replicas": 1}},
+                                   manager="status"))
+    d = _stored(c, "deployments.apps", "d")
+    write(lambda: cl.update({**d, "status": {"observedGeneration": 1, "replicas": 5}}))
+    write(lambda: cl.create({
+        "apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+        "metadata": {"name": "p", "namespace": "default"},
+        "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "d"}}}}))
+    tick()
+    pdb = _stored(c, "poddisruptionbudgets.policy", "p")
+    write(lambda: cl.update({**pdb, "spec": {"minAvailable": 1,
+                                             "selector": {"matchLabels": {"app": "e"}}}},
+                            manager="other"))
+    # the state and every event, as stored
+    for key, rs in sorted(c.store.resources(), key=lambda x: x[0]):
+        out += [orjson.dumps(rs.objects[k]) for k in sorted(rs.objects)]
+        out += [orjson.dumps([key, ev.type, ev.rv, ev.obj]) for ev in rs.history]
+    return out
+
+
+def test_a_leaf_update_writes_what_the_general_path_writes(
+        cluster: Cluster, monkeypatch: pytest.MonkeyPatch) -> None:
+    taken: list[str] = []
+    leaf_update = Registry._leaf_update
+
+    def counting(self: Registry, res: Any, *args: Any) -> Obj | None:
+        done = leaf_update(self, res, *args)
+        if done is not None:
+            taken.append(res.key)
+        return done
+
+    monkeypatch.setattr(Registry, "_leaf_update", counting)
+    fast = _script(cluster)
+    assert taken == ["leases.coordination.k8s.io"] * 6 + [
+        "configmaps", "deployments.apps", "poddisruptionbudgets.policy"]
+    monkeypatch.setattr(Registry, "_leaf_update", lambda *args: None)
+    assert fast == _script(_fresh())
+
+
+def test_a_leaf_update_shares_nothing_with_the_caller_and_keeps_the_old_revision(
+        cluster: Cluster) -> None:
+    cluster.client.create({"apiVersion": "v1", "kind": "ConfigMap",
+                           "metadata": {"name": "cm", "namespace": "default"},
+                           "data": {"a": "1"}, "binaryData": {"b": "AA=="}})
+    old = cluster.store.get("configmaps", "default", "cm")
+    assert old is not None
+    before = orjson.dumps(old)
+    body = objects.deep_copy(old)
+    body["data"]["a"] = "2"
+    cluster.client.update(body, copy=False)
+    new = cluster.store.get("configmaps", "default", "cm")
+    assert new is not None and new["data"] == {"a": "2"}
+    assert orjson.dumps(old) == before
+    assert new["binaryData"] is old["binaryData"]  # unchanged: shared with the old revision
+    assert new["data"] is not body["data"] and new["metadata"] is not old["metadata"]
+    body["data"]["a"] = "3"
+    assert new["data"] == {"a": "2"}
+
+
+@pytest.mark.parametrize(("new", "old", "want"), [
+    ({"a": 1, "b": {"c": "x"}}, {"a": 1, "b": {"c": "y"}}, [("b", "c")]),
+    ({"a": 2, "b": {"c": "x"}}, {"a": 1, "b": {"c": "x"}}, [("a",)]),
+    ({"a": 1}, {"a": 1}, []),
+    ({"a": 1.5}, {"a": 2.5}, [("a",)]),
+    ({"a": [1, {"b": 2}]}, {"a": [1, {"b": 2}]}, []),
+    ({"b": 1, "a": 1}, {"a": 1, "b": 1}, None),  # reordered
+    ({"a": {"y": 1, "x": 1}}, {"a": {"x": 1, "y": 1}}, None),  # equal, not the same JSON
+    ({"a": 1}, {"a": 1, "b": 1}, None),
+    ({"a": 1.0}, {"a": 1}, None),
+    ({"a": True}, {"a": 1}, None),
+    ({"a": -0.0}, {"a": 0.0}, None),
+    ({"a": float("nan")}, {"a": 1.0}, None),
+    ({"a": 2 ** 70}, {"a": 1}, None),
+    ({"a": [2]}, {"a": [1]}, None),
+    ({"a": [1.0]}, {"a": [1]}, None),
+    ({"a": None}, {"a": "x"}, None),
+    ({"a": (1, 2)}, {"a": tuple(range(1, 3))}, None),
+])
+def test_leaf_changes(new: Obj, old: Obj, want: list[tuple[str, ...]] | None) -> None:
+    assert objects.leaf_changes(new, old) == want
+
+
+def test_leaves_modified_is_what_compare_finds() -> None:
+    pdb = fieldschema.type_for("policy", "v1", "PodDisruptionBudget")
+    old: Obj = {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+           "metadata": {"name": "p", "labels": {"a": "b"}},
+           "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "d"}},
+                    "unhealthyPodEvictionPolicy": "IfHealthyBudget"}}
+    new = objects.deep_copy(old)
+    new["spec"]["selector"]["matchLabels"]["app"] = "e"  # an atomic map's leaf
+    new["spec"]["unhealthyPodEvictionPolicy"] = "AlwaysAllow"
+    new["metadata"]["labels"]["a"] = "c"
+    paths = objects.leaf_changes(new, old)
+    assert paths is not None and len(paths) == 3
+    got = fieldvalues.leaves_modified(pdb, paths)
+    assert ({}, got, {}) == fieldvalues.compare(pdb, old, new)
+    assert list(got["f:spec"]) == ["f:selector", "f:unhealthyPodEvictionPolicy"]
+
+
+def test_leaves_modified_is_remembered_per_type_and_paths() -> None:
+    lease = fieldschema.type_for("coordination.k8s.io", "v1", "Lease")
+    pdb = fieldschema.type_for("policy", "v1", "PodDisruptionBudget")
+    paths = [("spec", "selector", "matchLabels", "app")]
+    first = fieldvalues.leaves_modified(pdb, paths)
+    assert fieldvalues.leaves_modified(pdb, list(paths)) is first
+    assert first == {"f:spec": {"f:selector": {}}}  # an atomic map
+    assert fieldvalues.leaves_modified(lease, paths) == {
+        "f:spec": {"f:selector": {"f:matchLabels": {"f:app": {}}}}}  # untyped: granular
+
+
+def test_the_client_resolves_kinds_anew_when_the_table_changes(cluster: Cluster) -> None:
+    table = cluster.registry.table
+    res = cluster.client._res_ver("v1", "ConfigMap")[0]
+    assert cluster.client._res_ver("v1", "ConfigMap")[0] is res
+    table.remove(res.key)
+    with pytest.raises(errors.NotFound):
+        cluster.client._res_ver("v1", "ConfigMap")
+    other = dataclasses.replace(res, short_names=("cmx",))
+    table.add(other)
+    assert cluster.client._res_ver("v1", "ConfigMap")[0] is other
