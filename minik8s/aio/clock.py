@@ -149,9 +149,14 @@ def _format_seconds(s: int) -> str:
         if len(_DAYS) >= _MEMO_MAX:
             _DAYS.clear()
         date = _DAYS[day] = _dt.datetime.fromtimestamp(day * 86400, _dt.timezone.utc).strftime("%Y-%m-%d")
-    h, sec = divmod(sec, 3600)
     m, sec = divmod(sec, 60)
-    return f"{date}T{h:02d}:{m:02d}:{sec:02d}"
+    return date + _T_HH_MM[m] + _COLON_SS[sec]
+
+
+#: minute of the day -> "THH:MM" and second of the minute -> ":SS": one new stamp is made at
+#: every second a write happens in (each Lease renewal), so its clock part is two lookups
+_T_HH_MM: tuple[str, ...] = tuple(f"T{h:02d}:{m:02d}" for h in range(24) for m in range(60))
+_COLON_SS: tuple[str, ...] = tuple(f":{s:02d}" for s in range(60))
 
 
 def format_rfc3339(t: float) -> str:

@@ -70,6 +70,11 @@ class Resource:
         write asks for it several times (a frozen dataclass's fields never change)."""
         return f"{self.plural}.{self.group}" if self.group else self.plural
 
+    @functools.cached_property
+    def has_status(self) -> bool:
+        """Whether it has a ``status`` subresource. Cached as ``key`` is: every update asks."""
+        return self.subresource("status") is not None
+
     @property
     def preferred_version(self) -> str:
         return self.versions[0]

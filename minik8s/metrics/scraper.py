@@ -73,6 +73,10 @@ def _ready(node: Obj) -> bool:
 def setup_scraper(ctx: ControllerContext, model: UsageModel, store: MetricsStore) -> None:
     pods = ctx.informers.informer("v1", "pods")
     nodes = ctx.informers.informer("v1", "nodes")
+    #: node name -> (the Node object last scraped, whether it was Ready): stored objects
+    #: never change in place, so the same object needs no second look at its conditions
+    #: (a Node is rewritten about once a minute, scraped every resolution)
+    ready: dict[str, tuple[Obj, bool]] = {}
 
     def scrape(_: Any) -> Result:
         now = ctx.clock.rfc3339()
@@ -99,9 +103,15 @@ def setup_scraper(ctx: ControllerContext, model: UsageModel, store: MetricsStore
         store._running_before = running_now
         new_nodes: dict[str, Sample] = {}
         s = model.settings
+        seen = dict(ready)
+        ready.clear()  # rebuilt from the nodes listed: a deleted node's entry goes
         for n in nodes.list():
             name = n["metadata"]["name"]
-            if not _ready(n):
+            was = seen.get(name)
+            if was is None or was[0] is not n:
+                was = (n, _ready(n))
+            ready[name] = was
+            if not was[1]:
                 continue
             cpu, mem = per_node.get(name, [0, 0])
             new_nodes[name] = Sample(now, window, (cpu + s.node_cpu_milli, mem + s.node_memory_bytes))

@@ -379,28 +379,10 @@ def _owned_leaves(md: Obj, live: list[Any], key: tuple[str, str, str, str], modi
         fieldpath.difference(modified, _STRIP)
     if not current:
         return False
-    mine: Obj | None = None
-    seen = set()
-    updaters = 0
-    for raw in live:
-        if type(raw) is not dict:
-            return False
-        op, av, fields = raw.get("operation"), raw.get("apiVersion"), raw.get("fieldsV1")
-        if op not in ("Apply", "Update") or type(av) is not str or not av \
-                or raw.get("fieldsType") != "FieldsV1" or type(fields) is not dict or not fields:
-            return False  # malformed, or empty (the general path drops it)
-        k = (str(raw.get("manager") or ""), op, "" if op == "Apply" else av,
-             str(raw.get("subresource") or ""))
-        if k in seen:
-            return False
-        seen.add(k)
-        updaters += op == "Update"
-        if k == key:
-            mine = raw
-        elif fieldpath.difference(fields, modified) is not fields:
-            return False  # another manager loses fields
-    if mine is None or updaters > MAX_UPDATE_MANAGERS or \
-            not fieldpath.is_subset(current, mine["fieldsV1"]):
+    hit = _OWNED.get(id(live))
+    mine = hit[3] if hit is not None and hit[0] is live and hit[1] == key and \
+        hit[2] is modified else _owned_entry(live, key, modified, current)
+    if mine is None:
         return False
     if (mine.get("time") or None) == now:
         md["managedFields"] = live  # nothing moved: the stored list as it is
@@ -408,6 +390,9 @@ def _owned_leaves(md: Obj, live: list[Any], key: tuple[str, str, str, str], modi
     updated = Entry(key[0], "Update", key[2], now, key[3], mine["fieldsV1"], encoded=True)
     if len(live) == 1:
         _store(md, [updated])  # shared with objects alike, as the general path does
+        stored = md["managedFields"]
+        _OWNED.pop(id(live), None)  # superseded by ``stored`` (or re-checked if met again)
+        _remember_owned(stored, key, modified, stored[0])
         return True
     enc = updated.encode()
     rows = [(r["operation"], r.get("time") or "", str(r.get("manager") or ""), r["apiVersion"],
@@ -415,7 +400,58 @@ def _owned_leaves(md: Obj, live: list[Any], key: tuple[str, str, str, str], modi
             ("Update", now, key[0], key[2], key[3], enc) for r in live]
     rows.sort(key=lambda r: r[:5])  # _encode's order
     md["managedFields"] = [r[5] for r in rows]
+    _OWNED.pop(id(live), None)
+    _remember_owned(md["managedFields"], key, modified, enc)
     return True
+
+
+#: managedFields lists ``_owned_entry`` passes, by id: (the list, key, modified set, the
+#: key's entry). Stored lists are never mutated and each is held here, so an id found
+#: with the same list, key and (memoized, shared) modified set is passed again. The list
+#: ``_owned_leaves`` stores passes too (the same entries, the manager's only re-timed:
+#: the same keys, field sets and shapes), so it is remembered as it is made: the next
+#: renewal of the same Lease skips the walk.
+_OWNED: dict[int, tuple[list[Any], tuple[str, str, str, str], Node, Obj]] = {}
+OWNED_SIZE = 256
+
+
+def _remember_owned(live: list[Any], key: tuple[str, str, str, str], modified: Node,
+                    mine: Obj) -> None:
+    if len(_OWNED) >= OWNED_SIZE:
+        _OWNED.clear()  # bounded: what is met again is checked again
+    _OWNED[id(live)] = (live, key, modified, mine)
+
+
+def _owned_entry(live: list[Any], key: tuple[str, str, str, str], modified: Node,
+                 current: Node) -> Obj | None:
+    """The entry of ``key`` in ``live`` when ``_owned_leaves`` applies (remembered),
+    else None: every entry well formed and distinct, no other manager owning a field
+    in ``modified``, ``key`` owning ``current`` (``modified`` less what no one owns)."""
+    mine: Obj | None = None
+    seen = set()
+    updaters = 0
+    for raw in live:
+        if type(raw) is not dict:
+            return None
+        op, av, fields = raw.get("operation"), raw.get("apiVersion"), raw.get("fieldsV1")
+        if op not in ("Apply", "Update") or type(av) is not str or not av \
+                or raw.get("fieldsType") != "FieldsV1" or type(fields) is not dict or not fields:
+            return None  # malformed, or empty (the general path drops it)
+        k = (str(raw.get("manager") or ""), op, "" if op == "Apply" else av,
+             str(raw.get("subresource") or ""))
+        if k in seen:
+            return None
+        seen.add(k)
+        updaters += op == "Update"
+        if k == key:
+            mine = raw
+        elif fieldpath.difference(fields, modified) is not fields:
+            return None  # another manager loses fields
+    if mine is None or updaters > MAX_UPDATE_MANAGERS or \
+            not fieldpath.is_subset(current, mine["fieldsV1"]):
+        return None
+    _remember_owned(live, key, modified, mine)
+    return mine
 
 
 # --------------------------------------------------------------------------- Apply

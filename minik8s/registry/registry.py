@@ -289,9 +289,13 @@ class Registry:
                 errs += validation.validate_annotations(val, "metadata.annotations")
         return errs
 
-    def _validate(self, res: Resource, obj: Obj, old: Obj | None) -> None:
+    def _validate(self, res: Resource, obj: Obj, old: Obj | None, *,
+                  same_metadata: bool = False) -> None:
+        """``same_metadata``: ``obj``'s name, labels and annotations are ``old``'s very
+        own (a leaf update), which passed ``_validate_metadata`` when stored."""
         md = obj["metadata"]
-        causes = self._validate_metadata(res, md, None if old is None else old["metadata"])
+        causes = [] if same_metadata else self._validate_metadata(
+            res, md, None if old is None else old["metadata"])
         causes += validation.validate(res.key, obj, old)
         if res.crd:
             causes += structural.validate(self._crd_schema(res), obj)
@@ -634,7 +638,7 @@ class Registry:
         if not schemas.leaves_fit(body, changed, res.group, res.storage_version, res.kind):
             return None
         obj = _with_leaves(old, body, changed)
-        self._validate(res, obj, old)
+        self._validate(res, obj, old, same_metadata=True)  # no path in frozen metadata
         strategy.bump_generation(res, obj, old)
         fieldmanager.track(self, res, old, obj, opts, subresource, changed)
         self._commit(res, obj, old, encoded=self._check_size(res, obj))

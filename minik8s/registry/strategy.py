@@ -55,7 +55,7 @@ def name_rule(res: Resource) -> str:
 
 
 def has_status_subresource(res: Resource) -> bool:
-    return res.subresource("status") is not None
+    return res.has_status
 
 
 def spec_part(obj: Obj) -> Obj:

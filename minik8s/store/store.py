@@ -54,8 +54,12 @@ class EncodeBudget:
         self.used = 0
 
 
-def _labels(obj: Obj) -> Any:
-    return obj.get("metadata", {}).get("labels") or {}
+def _same_labels(old: Obj, new: Obj) -> bool:
+    """Whether two stored revisions (both have metadata: ``commit_put`` reads it) carry
+    the same labels; the very dict (a write that kept the stored metadata's) needs no
+    compare."""
+    a, b = old["metadata"].get("labels"), new["metadata"].get("labels")
+    return a is b or (a or {}) == (b or {})
 
 
 class ResourceStore:
@@ -180,7 +184,7 @@ class ResourceStore:
             if self._encoded:
                 self._forget_encoded(old)
             fields = self.indexed_fields
-            if _labels(old) == _labels(obj) and (not fields or all(
+            if _same_labels(old, obj) and (not fields or all(
                     fn(old) == fn(obj) for fn in fields.values())):
                 # the same labels and indexed fields (a status write, a renewal): the
                 # indexes hold keys, so only the object moves

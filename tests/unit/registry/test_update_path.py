@@ -252,6 +252,33 @@ def test_owned_leaves_fast_path_matches_the_general_path(
     assert any(calls) and not all(calls)  # both paths were exercised
 
 
+def test_owned_leaves_remembered_lists_match_a_fresh_check(
+        cluster: Cluster, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lists ``_owned_leaves`` remembers (the ones it checked and the ones it made)
+    get the answer a fresh check gets: the same managedFields after every write."""
+    checks: list[int] = []
+    entry = fieldmanager._owned_entry
+
+    def counted(*args: Any) -> Any:
+        checks.append(1)
+        return entry(*args)
+
+    monkeypatch.setattr(fieldmanager, "_owned_entry", counted)
+    fieldmanager._OWNED.clear()
+    remembered = _writes(cluster)
+    walks = len(checks)
+    general = fieldmanager._owned_leaves
+
+    def forgetful(*args: Any) -> bool:
+        fieldmanager._OWNED.clear()
+        return general(*args)
+
+    monkeypatch.setattr(fieldmanager, "_owned_leaves", forgetful)
+    checks.clear()
+    assert remembered == _writes(_fresh())
+    assert walks < len(checks)  # the memo answered some
+
+
 def test_a_renewal_in_the_same_second_keeps_the_stored_list(cluster: Cluster) -> None:
     cluster.client.create({"apiVersion": "v1", "kind": "ConfigMap",
                            "metadata": {"name": "cm", "namespace": "default"},
