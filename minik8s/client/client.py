@@ -83,10 +83,14 @@ class Client:
         return r
 
     def create(self, obj: Obj, namespace: str = "", *, dry_run: bool = False,
-               manager: str | None = None) -> Obj:
+               manager: str | None = None, copy: bool = True) -> Obj:
+        """``copy=False``: the created object as stored, shared with the store and the
+        informers (as their objects are): for a controller that only reads what it made
+        (a ReplicaSet counting its new pods). Never mutate it."""
         res, v = self._res_ver(obj["apiVersion"], obj["kind"])
         ns = namespace or (obj.get("metadata") or {}).get("namespace", "")
-        return self._copy(res, self.reg.create(res, ns, obj, self._opts(v, dry_run, manager)))
+        out = self.reg.create(res, ns, obj, self._opts(v, dry_run, manager))
+        return self._copy(res, out) if copy else out
 
     @overload
     def update(self, obj: Obj, *, subresource: str | None = None, dry_run: bool = False,

@@ -253,7 +253,8 @@ class PodControl:
         return prefix, base + "".join([choice(alphanums) for _ in range(names.GENERATE_SUFFIX)])
 
     def create(self, owner: Obj, template: Mapping[str, Any]) -> Obj:
-        """GetPodFromTemplate + create; on error a FailedCreate event and the error is raised."""
+        """GetPodFromTemplate + create; on error a FailedCreate event and the error is raised.
+        The pod returned is the stored one, shared with the informers: read it, never mutate it."""
         tmd = template.get("metadata") or {}
         ns = owner["metadata"].get("namespace", "")
         md: Obj = {"namespace": ns, "labels": dict(tmd.get("labels") or {})}
@@ -270,7 +271,7 @@ class PodControl:
             for attempt in range(_NAME_ATTEMPTS):
                 md["generateName"], md["name"] = self._name(owner["metadata"]["name"])
                 try:
-                    created = self.client.create(pod, ns)
+                    created = self.client.create(pod, ns, copy=False)  # read, never mutated
                     break
                 except errors.AlreadyExists:
                     if attempt == _NAME_ATTEMPTS - 1:
