@@ -137,7 +137,8 @@ def render(sections: list[Section], *, quick: bool, loop: str, wall_s: float,
          "under test on one core, the load generator on the other, with per-request latency. "
          "Where it makes sense the same workload is run against a *bare aiohttp* JSON handler "
          "(same aiohttp, same event loop, no Kubernetes semantics: parse, stamp, store bytes, "
-         "echo) — the Python ceiling — and set beside published anchors."),
+         "answer with the bytes minik8s would send) — the Python ceiling — and set beside "
+         "published anchors."),
         "",
         "## Machine",
         "",

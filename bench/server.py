@@ -9,7 +9,9 @@ statistics, cProfile on and off. ``run`` starts it; ``load`` talks to it.
 
 The ``bare`` kind is the Python ceiling: the same aiohttp and event loop
 serving the same URLs with no Kubernetes semantics (parse, stamp, store the
-bytes, echo), so every figure can be read against what Python allows.
+bytes, answer), so every figure can be read against what Python allows. It
+answers the bytes minik8s would (``workload.stored_shape``: defaults,
+managedFields, admission), so a client that decodes responses pays the same.
 """
 
 from __future__ import annotations
@@ -154,7 +156,11 @@ class Bare:
     async def create(self, request: web.Request) -> web.Response:
         obj = orjson.loads(await request.read())
         obj.setdefault("metadata", {})["namespace"] = request.match_info["ns"]
-        return web.Response(body=self._store(obj), status=201, content_type="application/json")
+        # answer what minik8s answers (defaults, managedFields, admission), so clients that
+        # decode the response pay for the same bytes
+        manager = request.headers.get("User-Agent", "").split("/", 1)[0]
+        shaped = workload.stored_shape(obj, manager, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+        return web.Response(body=self._store(shaped), status=201, content_type="application/json")
 
     async def get(self, request: web.Request) -> web.Response:
         hit = self.pods.get((request.match_info["ns"], request.match_info["name"]))

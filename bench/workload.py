@@ -7,6 +7,7 @@ the labels a ReplicaSet stamps. The server defaults and admits the rest.
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 
@@ -89,23 +90,33 @@ def rss_bytes(pid: int | str = "self") -> int:
     return 0
 
 
-def stored_shape(pod: Obj) -> Obj:
-    """What minik8s stores for ``make_pod`` (defaults and admission added), for the
-    bare ceiling: same bytes on the wire, none of the work to produce them."""
+def stored_shape(pod: Obj, manager: str = "bench", now: str = "2026-01-01T00:00:00Z") -> Obj:
+    """What minik8s stores and answers for ``make_pod`` (defaults, the creator's
+    managedFields, then what admission adds), for the bare ceiling: same bytes on
+    the wire, none of the work to produce them."""
     spec = pod["spec"]
     vol = "kube-api-access-abcde"
-    for c in spec["containers"]:
+    for c in spec["containers"]:  # defaulting
         c.update({"imagePullPolicy": "IfNotPresent", "terminationMessagePath": "/dev/termination-log",
-                  "terminationMessagePolicy": "File",
-                  "volumeMounts": [{"name": vol, "readOnly": True,
-                                    "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"}]})
+                  "terminationMessagePolicy": "File"})
+        for e in c.get("env", ()):
+            ref = (e.get("valueFrom") or {}).get("fieldRef")
+            if ref is not None:
+                ref.setdefault("apiVersion", "v1")
         probe = c.get("readinessProbe")
         if probe:
             probe["httpGet"]["scheme"] = "HTTP"
             probe.update({"timeoutSeconds": 1, "successThreshold": 1, "failureThreshold": 3})
+    spec.update({"terminationGracePeriodSeconds": 30, "dnsPolicy": "ClusterFirst", "securityContext": {},
+                 "schedulerName": "default-scheduler", "enableServiceLinks": True})
+    pod["metadata"]["managedFields"] = [{
+        "manager": manager, "operation": "Update", "apiVersion": "v1", "time": now,
+        "fieldsType": "FieldsV1",
+        "fieldsV1": fields_v1({"metadata": {"labels": pod["metadata"]["labels"]}, "spec": spec})}]
+    for c in spec["containers"]:  # admission
+        c["volumeMounts"] = [{"name": vol, "readOnly": True,
+                              "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"}]
     spec.update({
-        "terminationGracePeriodSeconds": 30, "dnsPolicy": "ClusterFirst", "securityContext": {},
-        "schedulerName": "default-scheduler", "enableServiceLinks": True,
         "preemptionPolicy": "PreemptLowerPriority", "priority": 0,
         "serviceAccountName": "default", "serviceAccount": "default",
         "volumes": [{"name": vol, "projected": {"defaultMode": 420, "sources": [
@@ -119,3 +130,26 @@ def stored_shape(pod: Obj) -> Obj:
     })
     pod["status"] = {"phase": "Pending", "qosClass": "Burstable"}
     return pod
+
+
+#: the merge keys of the lists ``make_pod`` sends (other lists are atomic), and its atomic structs
+_LIST_KEYS = {"containers": ("name",), "env": ("name",), "ports": ("containerPort", "protocol")}
+_ATOMIC = {"fieldRef"}
+
+
+def fields_v1(obj: Obj, depth: int = 0) -> Obj:
+    """The FieldsV1 set of every field in ``obj`` (``make_pod``'s shapes only)."""
+    out: Obj = {".": {}} if depth >= 2 else {}
+    for k, v in sorted(obj.items()):
+        keys = _LIST_KEYS.get(k)
+        if isinstance(v, dict) and v and k not in _ATOMIC:
+            out[f"f:{k}"] = fields_v1(v, depth + 1)
+        elif isinstance(v, list) and keys:
+            items: Obj = {".": {}} if depth >= 2 else {}
+            for item in v:
+                ident = ",".join(f'"{key}":{json.dumps(item[key])}' for key in keys if key in item)
+                items["k:{" + ident + "}"] = fields_v1(item, 2)
+            out[f"f:{k}"] = items
+        else:
+            out[f"f:{k}"] = {}
+    return out
