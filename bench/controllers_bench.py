@@ -112,7 +112,9 @@ def section(quick: bool) -> Any:
              "until `settle()` returns with every pod Running (the cluster's own time does not pass "
              "while it works). Nodes have the default 110-pod room (a node's pod CIDR is a /24); "
              "kubelet Events are off in these runs (`components: {kubelet: {events: false}}`), the "
-             "controllers' and scheduler's Events are on. "
+             "controllers' and scheduler's Events are on. They run before the 50k/100k-pod benchmarks: "
+             "for about a minute after those free several GB, a fresh process allocating its "
+             "first GB runs slower (10k pods: 10.4 s right after them, 9.0 s 45 s later). "
              f"`{' '.join(['python -m bench.controllers_bench'] + cmd[3:])}`.")
     for r in rows:
         target = r.get("target_s")
