@@ -159,9 +159,22 @@ _T_HH_MM: tuple[str, ...] = tuple(f"T{h:02d}:{m:02d}" for h in range(24) for m i
 _COLON_SS: tuple[str, ...] = tuple(f":{s:02d}" for s in range(60))
 
 
+#: the last whole second ``format_rfc3339`` rendered, and its stamp: a write stamps its
+#: second more than once (creationTimestamp, managedFields, its event) and objects written
+#: in one second share the string
+_LAST_SECOND: tuple[int | None, str] = (None, "")
+
+
 def format_rfc3339(t: float) -> str:
     """Whole seconds (truncated), like ``metav1.Time``."""
-    return _seconds_stamp(int(t)) + "Z"
+    global _LAST_SECOND
+    s = int(t)
+    last = _LAST_SECOND
+    if last[0] == s:
+        return last[1]
+    stamp = _seconds_stamp(s) + "Z"
+    _LAST_SECOND = (s, stamp)
+    return stamp
 
 
 #: the last instant ``format_rfc3339_micro`` rendered, and its stamp: the kubelets of every

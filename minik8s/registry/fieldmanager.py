@@ -394,12 +394,10 @@ def _owned_leaves(md: Obj, live: list[Any], key: tuple[str, str, str, str], modi
         _OWNED.pop(id(live), None)  # superseded by ``stored`` (or re-checked if met again)
         _remember_owned(stored, key, modified, stored[0])
         return True
-    enc = updated.encode()
-    rows = [(r["operation"], r.get("time") or "", str(r.get("manager") or ""), r["apiVersion"],
-             str(r.get("subresource") or ""), r) if r is not mine else
-            ("Update", now, key[0], key[2], key[3], enc) for r in live]
-    rows.sort(key=lambda r: r[:5])  # _encode's order
-    md["managedFields"] = [r[5] for r in rows]
+    enc = updated.raw = updated.encode()
+    entries = _decode(live, True)  # well formed, one per manager: ``_owned_entry`` saw to it
+    assert entries is not None
+    md["managedFields"] = _encode([updated if e.key == key else e for e in entries])
     _OWNED.pop(id(live), None)
     _remember_owned(md["managedFields"], key, modified, enc)
     return True
@@ -427,25 +425,18 @@ def _owned_entry(live: list[Any], key: tuple[str, str, str, str], modified: Node
     """The entry of ``key`` in ``live`` when ``_owned_leaves`` applies (remembered),
     else None: every entry well formed and distinct, no other manager owning a field
     in ``modified``, ``key`` owning ``current`` (``modified`` less what no one owns)."""
+    entries = _decode(live, True)
+    if entries is None or len(entries) != len(live):
+        return None  # malformed, or two entries of one manager (the general path merges them)
     mine: Obj | None = None
-    seen = set()
     updaters = 0
-    for raw in live:
-        if type(raw) is not dict:
-            return None
-        op, av, fields = raw.get("operation"), raw.get("apiVersion"), raw.get("fieldsV1")
-        if op not in ("Apply", "Update") or type(av) is not str or not av \
-                or raw.get("fieldsType") != "FieldsV1" or type(fields) is not dict or not fields:
-            return None  # malformed, or empty (the general path drops it)
-        k = (str(raw.get("manager") or ""), op, "" if op == "Apply" else av,
-             str(raw.get("subresource") or ""))
-        if k in seen:
-            return None
-        seen.add(k)
-        updaters += op == "Update"
-        if k == key:
-            mine = raw
-        elif fieldpath.difference(fields, modified) is not fields:
+    for e in entries:
+        if not e.fields:
+            return None  # empty: the general path drops it
+        updaters += e.operation == "Update"
+        if e.key == key:
+            mine = e.raw
+        elif fieldpath.difference(e.fields, modified) is not e.fields:
             return None  # another manager loses fields
     if mine is None or updaters > MAX_UPDATE_MANAGERS or \
             not fieldpath.is_subset(current, mine["fieldsV1"]):

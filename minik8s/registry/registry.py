@@ -111,8 +111,6 @@ class Registry:
         self.write_admission: Callable[[Resource, Obj, Obj | None, Any], None] | None = None
         self.reviews: Callable[[Resource, str, Obj, Any], Obj] | None = None
         self.token_signer: Callable[[Obj], str] | None = None
-        self._now_second: int | None = None
-        self._now_text = ""
         from minik8s.registry import subresources  # circular: subresources calls back in
         self.sub = subresources.Subresources(self)
 
@@ -127,12 +125,9 @@ class Registry:
         self._after_write.append(fn)
 
     def _now(self) -> str:
-        """The clock's RFC 3339 time (second precision), formatted once per second: a
-        create stamps it twice, and objects written in the same second share the string."""
-        t = int(self.clock.now())
-        if t != self._now_second:
-            self._now_second, self._now_text = t, self.clock.rfc3339(t)
-        return self._now_text
+        """The clock's RFC 3339 time (second precision; the clock remembers the last second's
+        stamp, so objects written in one second share the string)."""
+        return self.clock.rfc3339()
 
     def to_version(self, res: Resource, obj: Obj, version: str | None) -> Obj:
         v = version or res.storage_version
@@ -641,7 +636,7 @@ class Registry:
         self._validate(res, obj, old, same_metadata=True)  # no path in frozen metadata
         strategy.bump_generation(res, obj, old)
         fieldmanager.track(self, res, old, obj, opts, subresource, changed)
-        self._commit(res, obj, old, encoded=self._check_size(res, obj))
+        self._commit(res, obj, old)  # which runs the size check
         return obj
 
     def _update_from(self, res: Resource, obj: Obj, old: Obj, opts: WriteOptions,

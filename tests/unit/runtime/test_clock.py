@@ -75,3 +75,15 @@ def test_the_same_instant_stamped_again_is_the_same_stamp() -> None:
     for t in [1767225600.25, 1767225600.25, 1767225610.0, 1767225600.25, -0.5, -0.5, 0.0, -0.0]:
         assert format_rfc3339_micro(t) == strftime_micro(t), t
         assert parse_rfc3339(format_rfc3339_micro(t)) == parse_uncached(strftime_micro(t)), t
+
+
+def test_writes_in_one_second_share_its_stamp() -> None:
+    # the last whole second's stamp is remembered: creationTimestamp, managedFields time and
+    # events of writes in that second are one string
+    a = format_rfc3339(1767225600.1)
+    assert a == "2026-01-01T00:00:00Z" and format_rfc3339(1767225600.9) is a
+    b = format_rfc3339(1767225601.0)
+    assert b == "2026-01-01T00:00:01Z" and format_rfc3339(1767225600.5) == a
+    for t in [-1.5, -1.0, -0.5, 0.0, 59.999]:
+        assert format_rfc3339(t) == dt.datetime.fromtimestamp(int(t), dt.timezone.utc).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"), t
