@@ -43,15 +43,6 @@ class Env:
     images: dict[str, set[str]] = dataclasses.field(default_factory=dict)
     #: called with (time, pod key, target, stage name) for every stage that runs
     trace: Callable[[float, str, str, str], None] | None = None
-    #: (time, its RFC 3339 text) of the last sync: under the virtual clock many pods sync at
-    #: one instant, and the text depends on nothing else
-    last_stamp: tuple[float, str] | None = None
-
-    def stamp(self, now: float) -> str:
-        last = self.last_stamp
-        if last is None or last[0] != now:
-            last = self.last_stamp = (now, self.clock.rfc3339(now))
-        return last[1]
 
 
 @dataclasses.dataclass(slots=True)
@@ -96,7 +87,7 @@ class View:
         self._writable = False
         self.ann = self.md.get("annotations") or {}
         self.now = env.clock.now()
-        self.stamp = env.stamp(self.now)
+        self.stamp = env.clock.rfc3339(self.now)  # the clock remembers the last second's text
         self.network_ready = network_ready
         self._volume_errors: list[str] | None = None
         self._config_errors: dict[str, str | None] = {}
