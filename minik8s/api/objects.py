@@ -6,8 +6,8 @@ Values orjson cannot encode (ints beyond 64 bits, non-str keys) fall back to
 ``copy.deepcopy``.
 
 ``leaf_changes``: what an update changed when it only changed scalar leaves (a
-lease renewal, a counter), so the write path can skip the work that cannot
-concern them.
+lease renewal, a counter, a node's heartbeat times inside its conditions), so the
+write path can skip the work that cannot concern them.
 """
 
 from __future__ import annotations
@@ -30,19 +30,21 @@ def deep_copy(obj: T) -> T:
 
 #: ints orjson encodes (beyond them ``deep_copy`` and the store's encoding differ)
 _INT_MIN, _INT_MAX = -(2 ** 63), 2 ** 64 - 1
-Path = tuple[str, ...]
+#: dict keys and list indexes from the root
+Path = tuple[str | int, ...]
 
 
 def leaf_changes(new: dict[str, Any], old: dict[str, Any]) -> list[Path] | None:
-    """The paths (dict keys from the root) of the scalar leaves in which ``new`` differs
-    from ``old``, when that is all that differs; None when anything else does.
+    """The paths (dict keys and list indexes from the root) of the scalar leaves in which
+    ``new`` differs from ``old``, when that is all that differs; None when anything else
+    does.
 
     "All that differs" is exact, so a caller may build ``new`` as ``old`` with those
     leaves set and get what a deep copy of ``new`` would be: every dict has the same
-    keys in the same order, every other value encodes to the same JSON (``1`` and
-    ``1.0``, ``0.0`` and ``-0.0`` or reordered keys are differences, and None), and
-    a changed leaf keeps its JSON type and is a value a JSON round trip keeps
-    (not NaN or infinite, an int orjson encodes). A subtree ``new`` shares with
+    keys in the same order, every list the same length, every other value encodes to the
+    same JSON (``1`` and ``1.0``, ``0.0`` and ``-0.0`` or reordered keys are differences,
+    and None), and a changed leaf keeps its JSON type and is a value a JSON round trip
+    keeps (not NaN or infinite, an int orjson encodes). A subtree ``new`` shares with
     ``old`` costs an identity test; one merely equal, a ``==`` and, once nothing
     else has ruled the answer out, its encodings."""
     out: list[Path] = []
@@ -55,15 +57,18 @@ def leaf_changes(new: dict[str, Any], old: dict[str, Any]) -> list[Path] | None:
     return out
 
 
-def _leaf_walk(new: dict[str, Any], old: dict[str, Any], path: Path, out: list[Path],
+def _leaf_walk(new: Any, old: Any, path: Path, out: list[Path],
                equal: list[tuple[Any, Any]]) -> bool:
-    """``equal`` collects the containers that are ``==`` but not the same objects. Keys,
-    types, sizes and scalars first, containers after: a body that differs in shape is
-    turned down before any equal subtree is compared."""
+    """Two dicts or two lists (the caller has matched their types). ``equal`` collects the
+    containers that are ``==`` but not the same objects. Keys, types, sizes and scalars
+    first, containers after: a body that differs in shape is turned down before any
+    equal subtree is compared."""
     if len(new) != len(old):
         return False
-    inner: list[tuple[str, Any, Any]] | None = None
-    for (k, v), (ok, ov) in zip(new.items(), old.items()):
+    inner: list[tuple[str | int, Any, Any]] | None = None
+    pairs = zip(new.items(), old.items()) if type(new) is dict else \
+        zip(enumerate(new), enumerate(old))
+    for (k, v), (ok, ov) in pairs:
         if k != ok:
             return False
         if v is ov:
@@ -98,7 +103,7 @@ def _leaf_walk(new: dict[str, Any], old: dict[str, Any], path: Path, out: list[P
     for k, v, ov in inner or ():
         if v == ov:
             equal.append((v, ov))
-        elif type(v) is list or not _leaf_walk(v, ov, (*path, k), out, equal):
+        elif not _leaf_walk(v, ov, (*path, k), out, equal):
             return False
     return True
 

@@ -842,15 +842,16 @@ def field_problems(obj: dict[str, Any], group: str, version: str, kind: str,
     return None, _unknown_top(node, obj, keys, same, remember)
 
 
-def leaves_fit(obj: dict[str, Any], paths: list[tuple[str, ...]], group: str, version: str,
-               kind: str) -> bool:
+def leaves_fit(obj: dict[str, Any], paths: list[tuple[str | int, ...]], group: str,
+               version: str, kind: str) -> bool:
     """Whether ``field_problems`` finds nothing in ``obj``, an update's body that differs
     from the stored object (of this kind and version) only in the scalar leaves at
     ``paths`` (``objects.leaf_changes``): each path must name a field the schema knows
-    and its value fit it. The rest repeats the stored object key for key and value for
-    value, and a stored object is a fixed point of both checks (see ``unchanged_keys``),
-    so only these leaves could fail or be rewritten (a changed leaf is never ``null``).
-    False also when the schema cannot say (no schema, a path it does not know): the
+    (a list index: an item of an array) and its value fit it. The rest repeats the
+    stored object key for key and value for value, and a stored object is a fixed point
+    of both checks (see ``unchanged_keys``), so only these leaves could fail or be
+    rewritten (a changed leaf is never ``null``). False also when the schema cannot say
+    (no schema, a path it does not know, an index where it expects no array): the
     caller then runs the checks."""
     root = _kind_node(group, version, kind)
     if root is None:
@@ -863,13 +864,13 @@ def leaves_fit(obj: dict[str, Any], paths: list[tuple[str, ...]], group: str, ve
             if node is None:
                 continue  # below a value the schema leaves open: anything fits
             if node.fields is not None:
-                node = node.fields.get(key)
+                node = node.fields.get(key)  # type: ignore[arg-type]  # an index: None
                 if node is None:
                     return False
             elif node.item is None:
                 node = None  # neither check looks below such a node
-            elif node.kind == "object":
-                node = node.item
+            elif node.kind == ("array" if type(key) is int else "object"):
+                node = node.item  # both checks walk an array's items, a map's values
             else:
                 return False
         if node is not None and not _fits(node, value):

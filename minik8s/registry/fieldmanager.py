@@ -284,16 +284,16 @@ def _cap(entries: list[Entry]) -> list[Entry]:
 def update_managed_fields(old: Obj | None, new: Obj, *, manager: str, api_version: str, now: str,
                           meta: fieldschema.Type, subresource: str | None = None,
                           operation: str = "Update", has_status: bool = False,
-                          leaves: list[tuple[str, ...]] | None = None) -> None:
+                          modified: Node | None = None) -> None:
     """Record an Update by ``manager`` on ``new`` (in place): it owns what it
     changed from ``old`` (None: a create), others lose what it changed or removed.
 
     ``new["metadata"]["managedFields"]`` on entry is what the request sent:
     absent (or for subresources, ignored) means "keep the live ones", ``[]``
     resets them (the object is then no longer tracked), a valid list replaces them.
-    ``leaves``: the write changed only these scalar leaves, none of them one the
-    write may not own (the registry's leaf update): they are what the compare would
-    find, so it is not run.
+    ``modified``: the write changed only scalar leaves, none of them one the write may
+    not own (the registry's leaf update), and this is the compare's ``modified`` set of
+    them (``fieldvalues.leaves_modified``; nothing added or removed), so it is not run.
     """
     if operation != "Update":
         raise ValueError("update_managed_fields records Update operations; use apply()")
@@ -302,8 +302,8 @@ def update_managed_fields(old: Obj | None, new: Obj, *, manager: str, api_versio
     sent = md.get("managedFields")
     key = (manager or "unknown", "Update", api_version, subresource or "")
     compared: tuple[Node, Node, Node] | None = None
-    if leaves is not None and old is not None:
-        compared = {}, fieldvalues.leaves_modified(meta, leaves), {}
+    if modified is not None and old is not None:
+        compared = {}, modified, {}
     if old is not None and type(live_mf) is list and live_mf and subresource != "scale" and (
             subresource or sent is None or sent is live_mf or sent == live_mf):
         # the live entries stay: first see whether the manager only modified its own leaves
@@ -605,11 +605,11 @@ def type_of(reg: Registry, res: Resource, version: str | None = None) -> fieldsc
 
 
 def track(reg: Registry, res: Resource, old: Obj | None, new: Obj, opts: WriteOptions,
-          subresource: str | None, leaves: list[tuple[str, ...]] | None = None) -> None:
+          subresource: str | None, modified: Node | None = None) -> None:
     """The registry's hook on create and update (objects in storage version);
-    ``leaves``: see ``update_managed_fields``."""
+    ``modified``: see ``update_managed_fields``."""
     update_managed_fields(
         old, new, manager=manager_name(opts),
         api_version=res.api_version(opts.version or res.storage_version), now=reg._now(),
         meta=type_of(reg, res), subresource=subresource,
-        has_status=strategy.has_status_subresource(res), leaves=leaves)
+        has_status=strategy.has_status_subresource(res), modified=modified)

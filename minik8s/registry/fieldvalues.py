@@ -131,40 +131,160 @@ def compare(t: Type, old: dict[str, Any] | None, new: dict[str, Any],
     return a or {}, m or {}, d or {}
 
 
-#: ``leaves_modified`` by (id of the type, paths): a lease renewal's set is the same each
-#: time. Shared, as field sets are never mutated once built. Bounded, oldest out first.
-_LEAVES: dict[tuple[int, tuple[tuple[str, ...], ...]], tuple[Type, Node]] = {}
-LEAVES_SIZE = 256
+Paths = tuple[tuple[str | int, ...], ...]
 
 
-def leaves_modified(t: Type, paths: list[tuple[str, ...]]) -> Node:
+def leaves_modified(t: Type, paths: list[tuple[str | int, ...]], old: Any) -> Node | None:
     """``compare``'s ``modified`` set when ``new`` differs from ``old`` only in the
-    scalar leaves at ``paths`` (dict keys from the root, as ``objects.leaf_changes``
-    finds them; nothing added or removed, so ``added`` and ``removed`` are empty):
-    each leaf, or the nearest map on its way that is atomic, in FieldsV1 order."""
-    key = (id(t), tuple(paths))
-    hit = _LEAVES.get(key)
-    if hit is not None and hit[0] is t:
-        return hit[1]
-    if len(_LEAVES) >= LEAVES_SIZE:
-        del _LEAVES[next(iter(_LEAVES))]
-    got = _LEAVES[key] = (t, _leaves_modified(t, paths))
+    scalar leaves at ``paths`` (dict keys and list indexes from the root, as
+    ``objects.leaf_changes`` finds them; nothing added or removed, so ``added`` and
+    ``removed`` are empty): each leaf, or the nearest atomic map or list on its way, in
+    FieldsV1 order; a leaf inside an item of a granular list lies below the item's path
+    element (``k:{"type":"Ready"}``), read from ``old``. None when ``compare`` would
+    not find just that (``_template``, ``_item_pes``): the caller then runs it."""
+    tp = tuple(paths)
+    key = (id(t), tp)
+    plan = _PLANS.get(key)
+    if plan is None or plan.t is not t:
+        plan = _Plan(t, tp)
+        _remember(_PLANS, key, plan)
+    if plan.node is not None or plan.templates is None:
+        return plan.node  # no granular list on the way; or declined
+    pes = plan.item_pes(old)
+    if pes is None:
+        return None
+    lkey = (id(t), tp, pes)
+    got = _LISTED.get(lkey)
+    if got is None or got[0] is not t:
+        got = (t, _leaves_node(plan.fill(pes)))
+        _remember(_LISTED, lkey, got)
     return got[1]
 
 
-def _leaves_modified(t: Type, paths: list[tuple[str, ...]]) -> Node:
-    root: Node = {}
-    for path in paths:
-        node, tt, last = root, t, len(path) - 1
-        for i, k in enumerate(path):
-            pe = "f:" + k
-            if i < last:
-                tt = tt.child(k)
-                if not tt.map_atomic:
-                    node = node.setdefault(pe, {})
-                    continue
-            node[pe] = {}  # a leaf, or an atomic map: compare goes no further
+class _Plan:
+    """What ``leaves_modified`` finds from a type and paths alone: each path's elements
+    in the set (``templates``: ``None`` stands for the item of a granular list the path
+    goes through; ``crossings``, in the same order, say where: path number, position of
+    the index, the list's type), and the set itself when no path goes through such a
+    list (``node``). ``templates`` is None when ``compare`` would not report some path
+    as that leaf (``_template``)."""
+
+    __slots__ = ("crossings", "node", "paths", "t", "templates")
+
+    def __init__(self, t: Type, paths: Paths) -> None:
+        self.t = t
+        self.paths = paths
+        self.node: Node | None = None
+        self.crossings: list[tuple[int, int, Type]] = []
+        self.templates: list[tuple[str | None, ...]] | None = None
+        templates = []
+        for n, path in enumerate(paths):
+            got = _template(t, path, n, self.crossings)
+            if got is None:
+                return
+            templates.append(got)
+        self.templates = templates
+        if not self.crossings:
+            self.node = _leaves_node(templates)
+
+    def item_pes(self, old: Any) -> tuple[str, ...] | None:
+        """The path element in ``old`` of each crossed item, or None when a crossed
+        list's items do not each have a key of their own (``_item_pes``)."""
+        out: list[str] = []
+        lists: dict[int, list[str] | None] = {}  # by id: ``old`` keeps each list alive
+        for n, j, lt in self.crossings:
+            path = self.paths[n]
+            v = old
+            for k in path[:j]:
+                v = v[k]
+            if id(v) in lists:
+                pes = lists[id(v)]
+            else:
+                pes = lists[id(v)] = _item_pes(lt, v)
+            if pes is None:
+                return None
+            out.append(pes[path[j]])  # type: ignore[index]
+        return tuple(out)
+
+    def fill(self, pes: tuple[str, ...]) -> list[tuple[str | None, ...]]:
+        """The templates with the crossed items' path elements in place."""
+        it = iter(pes)
+        assert self.templates is not None
+        return [tuple(next(it) if pe is None else pe for pe in tpl) for tpl in self.templates]
+
+
+#: ``leaves_modified``'s plans by (id of the type, paths): a lease renewal's set is the
+#: same each time. Shared, as field sets are never mutated once built. Bounded, oldest
+#: out first.
+_PLANS: dict[tuple[int, Paths], _Plan] = {}
+#: ... and the sets of paths through granular lists by (id of the type, paths, the
+#: crossed items' path elements): a node's heartbeat times, node after node
+_LISTED: dict[tuple[int, Paths, tuple[str, ...]], tuple[Type, Node]] = {}
+LEAVES_SIZE = 256
+
+
+def _remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
+    if len(memo) >= LEAVES_SIZE:
+        del memo[next(iter(memo))]
+    memo[key] = value
+
+
+def _template(t: Type, path: tuple[str | int, ...], n: int,
+              crossings: list[tuple[int, int, Type]]) -> tuple[str | None, ...] | None:
+    """The path elements of what ``compare`` finds modified when only the scalar leaf at
+    ``path`` changes: the leaf's, or its nearest atomic container's (a dict is atomic by
+    ``map_atomic``, a list by ``list_atomic``, as ``_cmp`` reads them). Through a
+    granular list ``compare`` pairs the items by key (when each has its own:
+    ``_item_pes``, asked of the object), so the leaf lies below its item's element,
+    here ``None``, the list noted in ``crossings``. None when the leaf is in a set's
+    item (its own key), in a key field (a changed key is an item removed and another
+    added) or in an item that is not a dict (``item_pe`` cannot key it)."""
+    out: list[str | None] = []
+    tt, i, last = t, 0, len(path) - 1
+    while True:
+        k = path[i]  # a dict key: an index is stepped over below
+        out.append("f:" + k)  # type: ignore[operator]
+        if i == last:
             break
+        tt = tt.child(k)  # type: ignore[arg-type]
+        i += 1
+        if type(path[i]) is str:  # a dict on the way (leaf_changes reports only leaves)
+            if tt.map_atomic:
+                break
+            continue
+        if tt.list_atomic:
+            break
+        if not tt.keys or i == last or type(path[i + 1]) is not str or path[i + 1] in tt.keys:
+            return None
+        crossings.append((n, i, tt))
+        out.append(None)
+        i += 1
+        tt = tt.elem or DEDUCED
+        if tt.map_atomic:
+            break
+    return tuple(out)
+
+
+def _item_pes(t: Type, lst: list[Any]) -> list[str] | None:
+    """The path element of each item of a keyed list, when every item has one and no two
+    the same: ``_cmp_list`` then pairs the items by key. None otherwise (``compare``
+    would treat the list as atomic, or an item's twin as changed whole)."""
+    pes = []
+    for item in lst:
+        pe = item_pe(t, item)
+        if pe is None:
+            return None
+        pes.append(pe)
+    return pes if len(set(pes)) == len(pes) else None
+
+
+def _leaves_node(fields: list[tuple[str | None, ...]]) -> Node:
+    root: Node = {}
+    for fp in fields:
+        node = root
+        for pe in fp[:-1]:
+            node = node.setdefault(pe, {})  # type: ignore[arg-type]
+        node[fp[-1]] = {}  # type: ignore[index]
     return _ordered(root)
 
 

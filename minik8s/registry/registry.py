@@ -24,8 +24,8 @@ from minik8s.api import convert, crd, errors, schemas, selectors, structural
 from minik8s.api.errors import FieldError
 from minik8s.api.resources import Resource, ResourceTable
 from minik8s.aio.clock import Clock
-from minik8s.registry import (admission, defaults, fieldmanager, names, podpreset, strategy,
-                              validation)
+from minik8s.registry import (admission, defaults, fieldmanager, fieldvalues, names, podpreset,
+                              strategy, validation)
 from minik8s.store import watch as _watch
 from minik8s.store.store import Obj, Store
 from minik8s.api import objects
@@ -597,21 +597,24 @@ class Registry:
     def _leaf_update(self, res: Resource, body: Obj, old: Obj, opts: WriteOptions,
                      subresource: str | None) -> Obj | None:
         """An update whose body repeats the stored object ``old`` but for some scalar
-        leaves (a lease renewal, a counter), done with only the work such a change
-        needs; None, having done nothing, when the write is not that or needs a step
-        skipped here (the general path then takes it, to the same result).
+        leaves (a lease renewal, a counter, a node's heartbeat times inside its
+        conditions), done with only the work such a change needs; None, having done
+        nothing, when the write is not that or needs a step skipped here (the general
+        path then takes it, to the same result).
 
         ``objects.leaf_changes`` proves what the body is: every dict with the stored
-        one's keys in its order, every other value the same JSON. So its copy is
-        ``old`` with those leaves set, sharing the rest (stored objects are never
-        mutated, and nothing below mutates what it did not copy); the field checks
-        look at those leaves only (``schemas.leaves_fit``); the metadata steps would
-        find the stored metadata as it is (uid, name, namespace, resourceVersion,
-        labels and annotations, all checked when stored); a status write keeps all
-        else anyway, a main write of a kind with a status subresource finds the
-        stored status; and the managedFields compare is known
-        (``fieldvalues.leaves_modified``). Kind validation, generation,
-        managedFields, the size check and the commit run as on every update."""
+        one's keys in its order, every list of its length, every other value the same
+        JSON. So its copy is ``old`` with those leaves set, sharing the rest (stored
+        objects are never mutated, and nothing below mutates what it did not copy); the
+        field checks look at those leaves only (``schemas.leaves_fit``); the metadata
+        steps would find the stored metadata as it is (uid, name, namespace,
+        resourceVersion, labels and annotations, all checked when stored); a status
+        write keeps all else anyway, a main write of a kind with a status subresource
+        finds the stored status; and the managedFields compare is known
+        (``fieldvalues.leaves_modified``, which declines leaves in a set, in a list
+        item's key, or in a list whose items do not key one by one). Kind validation,
+        generation, managedFields, the size check and the commit run as on every
+        update."""
         if subresource is None:
             if res.key in _SPECIAL_UPDATES or res.key in defaults.DEFAULTERS:
                 return None  # defaulting or admission might read the new leaves
@@ -632,10 +635,13 @@ class Registry:
                 return None
         if not schemas.leaves_fit(body, changed, res.group, res.storage_version, res.kind):
             return None
+        modified = fieldvalues.leaves_modified(fieldmanager.type_of(self, res), changed, old)
+        if modified is None:
+            return None
         obj = _with_leaves(old, body, changed)
         self._validate(res, obj, old, same_metadata=True)  # no path in frozen metadata
         strategy.bump_generation(res, obj, old)
-        fieldmanager.track(self, res, old, obj, opts, subresource, changed)
+        fieldmanager.track(self, res, old, obj, opts, subresource, modified)
         self._commit(res, obj, old)  # which runs the size check
         return obj
 
@@ -965,19 +971,20 @@ def _discarded(res: Resource, subresource: str | None) -> frozenset[str]:
     return frozenset()
 
 
-def _with_leaves(old: Obj, body: Obj, paths: list[tuple[str, ...]]) -> Obj:
+def _with_leaves(old: Obj, body: Obj, paths: list[tuple[str | int, ...]]) -> Obj:
     """``old`` with the leaves at ``paths`` set to ``body``'s: the top level, ``metadata``
-    and the dicts on the paths copied, everything else shared."""
+    and the dicts and lists on the paths copied, everything else shared."""
     obj = dict(old)
     obj["metadata"] = dict(old["metadata"])
-    fresh = {id(obj)}
+    fresh = {id(obj)}  # the copies made here (each alive in ``obj``, so ids are unique)
     for path in paths:
-        d, src = obj, body
+        d: Any = obj
+        src: Any = body
         for k in path[:-1]:
             src = src[k]
             child = d[k]
             if id(child) not in fresh:
-                child = d[k] = dict(child)
+                child = d[k] = dict(child) if type(child) is dict else list(child)
                 fresh.add(id(child))
             d = child
         d[path[-1]] = src[path[-1]]

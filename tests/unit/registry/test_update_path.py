@@ -17,25 +17,18 @@ from typing import Any
 
 import orjson
 import pytest
+from leaf_support import both_ways, fresh, stored_state
 
 from minik8s.api import errors, objects, schemas
 from minik8s.cluster import Cluster
-from minik8s.config import ClusterConfig
 from minik8s.registry import fieldmanager, fieldpath, fieldschema, fieldvalues
-from minik8s.registry.registry import Registry
 
 Obj = dict[str, Any]
 
 
-def _fresh() -> Cluster:
-    c = Cluster(ClusterConfig(controllers=[]), clock="virtual", serve=False)
-    c.client.create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "default"}})
-    return c
-
-
 @pytest.fixture
 def cluster() -> Iterator[Cluster]:
-    yield _fresh()
+    yield fresh()
 
 
 def deployment(name: str) -> Obj:
@@ -247,7 +240,7 @@ def test_owned_leaves_fast_path_matches_the_general_path(
         return False
 
     monkeypatch.setattr(fieldmanager, "_owned_leaves", off)
-    slow = _writes(_fresh())
+    slow = _writes(fresh())
     assert fast == slow
     assert any(calls) and not all(calls)  # both paths were exercised
 
@@ -275,7 +268,7 @@ def test_owned_leaves_remembered_lists_match_a_fresh_check(
 
     monkeypatch.setattr(fieldmanager, "_owned_leaves", forgetful)
     checks.clear()
-    assert remembered == _writes(_fresh())
+    assert remembered == _writes(fresh())
     assert walks < len(checks)  # the memo answered some
 
 
@@ -491,30 +484,14 @@ def _script(c: Cluster) -> list[bytes]:
     write(lambda: cl.update({**pdb, "spec": {"minAvailable": 1,
                                              "selector": {"matchLabels": {"app": "e"}}}},
                             manager="other"))
-    # the state and every event, as stored
-    for key, rs in sorted(c.store.resources(), key=lambda x: x[0]):
-        out += [orjson.dumps(rs.objects[k]) for k in sorted(rs.objects)]
-        out += [orjson.dumps([key, ev.type, ev.rv, ev.obj]) for ev in rs.history]
-    return out
+    return out + stored_state(c)
 
 
-def test_a_leaf_update_writes_what_the_general_path_writes(
-        cluster: Cluster, monkeypatch: pytest.MonkeyPatch) -> None:
-    taken: list[str] = []
-    leaf_update = Registry._leaf_update
-
-    def counting(self: Registry, res: Any, *args: Any) -> Obj | None:
-        done = leaf_update(self, res, *args)
-        if done is not None:
-            taken.append(res.key)
-        return done
-
-    monkeypatch.setattr(Registry, "_leaf_update", counting)
-    fast = _script(cluster)
+def test_a_leaf_update_writes_what_the_general_path_writes() -> None:
+    fast, slow, taken = both_ways(_script)
     assert taken == ["leases.coordination.k8s.io"] * 6 + [
         "configmaps", "deployments.apps", "poddisruptionbudgets.policy"]
-    monkeypatch.setattr(Registry, "_leaf_update", lambda *args: None)
-    assert fast == _script(_fresh())
+    assert fast == slow
 
 
 def test_a_leaf_update_shares_nothing_with_the_caller_and_keeps_the_old_revision(
@@ -551,12 +528,17 @@ def test_a_leaf_update_shares_nothing_with_the_caller_and_keeps_the_old_revision
     ({"a": -0.0}, {"a": 0.0}, None),
     ({"a": float("nan")}, {"a": 1.0}, None),
     ({"a": 2 ** 70}, {"a": 1}, None),
-    ({"a": [2]}, {"a": [1]}, None),
+    ({"a": [2]}, {"a": [1]}, [("a", 0)]),  # a list item: by its index
+    ({"a": [[1], {"b": 1, "c": "x"}]}, {"a": [[2], {"b": 1, "c": "y"}]}, [("a", 0, 0), ("a", 1, "c")]),
+    ({"a": [1, 2]}, {"a": [1]}, None),
+    ({"a": [{"c": 1, "b": 1}]}, {"a": [{"b": 1, "c": 1}]}, None),
+    ({"a": [{"b": 1}]}, {"a": [{"b": 1, "c": 1}]}, None),
     ({"a": [1.0]}, {"a": [1]}, None),
+    ({"a": [None]}, {"a": [0]}, None),
     ({"a": None}, {"a": "x"}, None),
     ({"a": (1, 2)}, {"a": tuple(range(1, 3))}, None),
 ])
-def test_leaf_changes(new: Obj, old: Obj, want: list[tuple[str, ...]] | None) -> None:
+def test_leaf_changes(new: Obj, old: Obj, want: list[tuple[str | int, ...]] | None) -> None:
     assert objects.leaf_changes(new, old) == want
 
 
@@ -572,7 +554,7 @@ def test_leaves_modified_is_what_compare_finds() -> None:
     new["metadata"]["labels"]["a"] = "c"
     paths = objects.leaf_changes(new, old)
     assert paths is not None and len(paths) == 3
-    got = fieldvalues.leaves_modified(pdb, paths)
+    got = fieldvalues.leaves_modified(pdb, paths, old)
     assert ({}, got, {}) == fieldvalues.compare(pdb, old, new)
     assert list(got["f:spec"]) == ["f:selector", "f:unhealthyPodEvictionPolicy"]
 
@@ -581,10 +563,11 @@ def test_leaves_modified_is_remembered_per_type_and_paths() -> None:
     lease = fieldschema.type_for("coordination.k8s.io", "v1", "Lease")
     pdb = fieldschema.type_for("policy", "v1", "PodDisruptionBudget")
     paths = [("spec", "selector", "matchLabels", "app")]
-    first = fieldvalues.leaves_modified(pdb, paths)
-    assert fieldvalues.leaves_modified(pdb, list(paths)) is first
+    old = {"spec": {"selector": {"matchLabels": {"app": "d"}}}}
+    first = fieldvalues.leaves_modified(pdb, paths, old)
+    assert fieldvalues.leaves_modified(pdb, list(paths), old) is first
     assert first == {"f:spec": {"f:selector": {}}}  # an atomic map
-    assert fieldvalues.leaves_modified(lease, paths) == {
+    assert fieldvalues.leaves_modified(lease, paths, old) == {
         "f:spec": {"f:selector": {"f:matchLabels": {"f:app": {}}}}}  # untyped: granular
 
 
