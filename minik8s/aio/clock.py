@@ -8,9 +8,9 @@ test advances it, which is what makes runs reproducible.
 from __future__ import annotations
 
 import asyncio
+import collections
 import datetime as _dt
 import heapq
-import itertools
 import math
 import time as _time
 from collections.abc import Callable
@@ -82,7 +82,14 @@ class VirtualClock(Clock):
     def __init__(self, start: float = 1767225600.0) -> None:  # 2026-01-01T00:00:00Z
         self._now = start
         self._start = start
-        self._timers: list[tuple[float, int, Timer]] = []
+        #: the instants timers are set for, a heap of numbers, and per instant its timers in
+        #: the order they were set. Firing always takes the first timer of the earliest instant,
+        #: so timers fire in (instant, order set) order, as from one heap of (when, sequence)
+        #: entries; but the heap compares plain numbers, and holds each instant once (a virtual
+        #: hour sets thousands of timers on a few hundred instants: the nodes renew together).
+        #: Invariant: an instant is in the heap exactly while it has a (non-empty) entry here.
+        self._instants: list[float] = []
+        self._due: dict[float, collections.deque[Timer]] = {}
 
     def now(self) -> float:
         return self._now
@@ -95,28 +102,47 @@ class VirtualClock(Clock):
             raise ValueError("virtual time never goes backwards")
         self._now = t
 
-    _seq = itertools.count()
-
     def call_at(self, when: float, fn: Callable[[], None]) -> Timer:
         t = Timer(when, fn)
-        heapq.heappush(self._timers, (when, next(self._seq), t))
+        timers = self._due.get(when)
+        if timers is None:
+            self._due[when] = collections.deque((t,))
+            heapq.heappush(self._instants, when)
+        else:
+            timers.append(t)
         return t
 
     def next_deadline(self) -> float | None:
-        while self._timers and self._timers[0][2].cancelled:
-            heapq.heappop(self._timers)
-        return self._timers[0][0] if self._timers else None
+        instants, due = self._instants, self._due
+        while instants:
+            timers = due[instants[0]]
+            while timers and timers[0].cancelled:
+                timers.popleft()
+            if timers:
+                return instants[0]
+            del due[heapq.heappop(instants)]
+        return None
 
     def fire_due(self) -> int:
         """Run every timer due at the current virtual time, in order."""
         n = 0
-        while self._timers and self._timers[0][0] <= self._now:
-            _, _, t = heapq.heappop(self._timers)
+        instants, due = self._instants, self._due
+        while instants and instants[0] <= self._now:
+            when = instants[0]
+            timers = due[when]
+            t = timers.popleft()
+            if not timers:
+                heapq.heappop(instants)
+                del due[when]
             if not t.cancelled:
                 t.cancelled = True
                 t.fn()
                 n += 1
         return n
+
+    def pending_timers(self) -> int:
+        """Timers set and neither fired nor cancelled yet."""
+        return sum(not t.cancelled for timers in self._due.values() for t in timers)
 
 
 #: UTC day number -> "YYYY-MM-DD": a whole-seconds stamp is that day plus hh:mm:ss (POSIX time has

@@ -478,10 +478,14 @@ def _unready(pod: Obj, resource: str, now: float, s: HpaSettings) -> bool:
     start = parse_time(status.get("startTime"))
     if start is None:
         return True
-    ready = next((c for c in status.get("conditions") or () if c.get("type") == "Ready"), None)
-    if ready is None:
+    for ready in status.get("conditions") or ():  # the first Ready condition
+        if ready.get("type") == "Ready":
+            break
+    else:
         return True
     if start + s.cpu_initialization_period > now:
         return ready.get("status") != "True"
+    if ready.get("status") != "False":
+        return False  # (whatever its lastTransitionTime says)
     ltt = parse_time(ready.get("lastTransitionTime")) or start
-    return ready.get("status") == "False" and start + s.initial_readiness_delay > ltt
+    return start + s.initial_readiness_delay > ltt

@@ -30,7 +30,7 @@ from typing import Any
 from minik8s.aio.clock import parse_rfc3339
 from minik8s.api import errors
 from minik8s.runtime.context import ControllerContext
-from minik8s.runtime.controller import Request, Result
+from minik8s.runtime.controller import Request, Result, requeue_after
 from minik8s.api import objects
 
 Obj = dict[str, Any]
@@ -199,8 +199,11 @@ def setup(ctx: ControllerContext) -> None:
         if node is None:
             taints_ok.pop(name, None)
             return None
-        ready = next((c for c in (node.get("status") or {}).get("conditions") or ()
-                      if c.get("type") == "Ready"), None)
+        ready = None
+        for c in (node.get("status") or {}).get("conditions") or ():  # the first Ready condition
+            if c.get("type") == "Ready":
+                ready = c
+                break
         never = ready is None or not ready.get("lastHeartbeatTime")
         grace = cfg.nodeStartupGracePeriod if never else cfg.nodeMonitorGracePeriod
         deadline = probe_time(node, ready) + grace
@@ -217,7 +220,7 @@ def setup(ctx: ControllerContext) -> None:
         if ready is not None and ready.get("status") == "Unknown":
             return None
         armed[name] = (node, deadline)
-        return Result(requeue_after=max(deadline - now, 0.001))
+        return requeue_after(max(deadline - now, 0.001))
 
     def reconcile_pod(req: Request) -> Result | None:
         pod = pods.get(req.namespace, req.name)

@@ -14,7 +14,7 @@ from typing import Any
 from minik8s.api import quantity
 from minik8s.metrics.usage import UsageModel
 from minik8s.runtime.context import ControllerContext
-from minik8s.runtime.controller import Result
+from minik8s.runtime.controller import Result, requeue_after
 
 Obj = dict[str, Any]
 SCRAPE_KEY = "scrape"
@@ -77,10 +77,16 @@ def setup_scraper(ctx: ControllerContext, model: UsageModel, store: MetricsStore
     #: never change in place, so the same object needs no second look at its conditions
     #: (a Node is rewritten about once a minute, scraped every resolution)
     ready: dict[str, tuple[Obj, bool]] = {}
+    #: (resolution, its window text): made once per resolution, not once per scrape
+    window_of: tuple[float, str] | None = None
 
     def scrape(_: Any) -> Result:
+        nonlocal window_of
         now = ctx.clock.rfc3339()
-        window = f"{int(store.resolution)}s" if float(store.resolution).is_integer() else f"{store.resolution}s"
+        r = store.resolution
+        if window_of is None or window_of[0] != r:
+            window_of = (r, f"{int(r)}s" if float(r).is_integer() else f"{r}s")
+        window = window_of[1]
         demand = model.demand_shares()
         running_now: set[str] = set()
         new_pods: dict[tuple[str, str], Sample] = {}
@@ -117,7 +123,7 @@ def setup_scraper(ctx: ControllerContext, model: UsageModel, store: MetricsStore
             new_nodes[name] = Sample(now, window, (cpu + s.node_cpu_milli, mem + s.node_memory_bytes))
         store.pods, store.nodes = new_pods, new_nodes
         store.scrapes += 1
-        return Result(requeue_after=store.resolution)
+        return requeue_after(store.resolution)
 
     ctrl = ctx.manager.add("metrics-scraper", scrape)
     ctx.manager.on_start(lambda: ctrl.enqueue(SCRAPE_KEY))

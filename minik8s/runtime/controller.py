@@ -39,6 +39,22 @@ class Result:
     requeue: bool = False
 
 
+#: delay -> its Result, for ``requeue_after`` (bounded: starts over when full)
+_REQUEUES: dict[float, Result] = {}
+
+
+def requeue_after(seconds: float) -> Result:
+    """``Result(requeue_after=seconds)``, one object per delay: a Result is immutable, and the
+    periodic reconciles of a virtual hour (heartbeats, health checks, scrapes) ask for the same
+    few delays thousands of times."""
+    r = _REQUEUES.get(seconds)
+    if r is None:
+        if len(_REQUEUES) >= 256:
+            _REQUEUES.clear()
+        r = _REQUEUES[seconds] = Result(requeue_after=seconds)
+    return r
+
+
 class TerminalError(Exception):
     """A failure retrying cannot fix (bad spec): logged, not retried."""
 
@@ -95,38 +111,51 @@ class Controller:
         self.queue.add(key)
 
     def process_one(self) -> bool:
-        key = self.queue.get()
-        if key is None:
-            return False
-        self.reconciles += 1
+        """Reconcile the next queued key, if any; whether there was one."""
+        return self.process_some(1) == 1
+
+    def process_some(self, count: int) -> int:
+        """Reconcile up to ``count`` queued keys, one after another; how many there were.
+        (One loop here rather than one call per key from the manager: a virtual hour runs
+        thousands of reconciles, most of them alone at their instant.)"""
+        queue = self.queue
         watch = self.settle_watch
-        if watch.active:
-            if self._recent_settle != watch.settle:
-                self._recent_settle, self.recent = watch.settle, {}
-            recent = self.recent
-            n = recent[key] = recent.get(key, 0) + 1
-            if n > CHURN_LIMIT:
-                if self.churning is None:
-                    watch.flagged.append(self)
-                self.churning = key
-        started = perf_counter()
-        try:
-            result = self.reconcile(key)
-        except TerminalError as e:
-            log.warning("%s: %s: terminal error: %s", self.name, key, e)
-            self.queue.forget(key)
-        except Exception as e:  # noqa: BLE001 - every other error means "retry later"
-            self.errors += 1
-            log.debug("%s: %s: %s (retrying)", self.name, key, e, exc_info=not hasattr(e, "code"))
-            self.queue.add_rate_limited(key)
-        else:
-            self.queue.forget(key)
-            if result is not None:
-                if result.requeue_after is not None:
-                    self.queue.add_after(key, result.requeue_after)
-                elif result.requeue:
-                    self.queue.add_rate_limited(key)
-        finally:
-            self.queue.done(key)
-            self.busy_s += perf_counter() - started
-        return True
+        done = 0
+        while done < count:
+            key = queue.get()
+            if key is None:
+                break
+            done += 1
+            self.reconciles += 1
+            if watch.active:
+                if self._recent_settle != watch.settle:
+                    self._recent_settle, self.recent = watch.settle, {}
+                recent = self.recent
+                n = recent[key] = recent.get(key, 0) + 1
+                if n > CHURN_LIMIT:
+                    if self.churning is None:
+                        watch.flagged.append(self)
+                    self.churning = key
+            started = perf_counter()
+            finished = False
+            try:
+                result = self.reconcile(key)
+            except TerminalError as e:
+                log.warning("%s: %s: terminal error: %s", self.name, key, e)
+                queue.forget(key)
+            except Exception as e:  # noqa: BLE001 - every other error means "retry later"
+                self.errors += 1
+                log.debug("%s: %s: %s (retrying)", self.name, key, e, exc_info=not hasattr(e, "code"))
+                queue.add_rate_limited(key)
+            else:
+                if result is not None and result.requeue_after is None and result.requeue:
+                    queue.forget(key)
+                    queue.add_rate_limited(key)
+                else:
+                    queue.succeeded(key, None if result is None else result.requeue_after)
+                    finished = True
+            finally:
+                if not finished:
+                    queue.done(key)
+                self.busy_s += perf_counter() - started
+        return done

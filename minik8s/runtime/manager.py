@@ -68,15 +68,23 @@ class Manager:
 
     def _ready(self) -> list[Controller]:
         """Controllers with queued keys, in registration order (deterministic)."""
-        if not self._pending:
+        pending = self._pending
+        if not pending:
+            return []
+        controllers = self.controllers
+        if len(pending) == 1:  # most rounds of a virtual hour: one controller's timer fired
+            (i,) = pending
+            if controllers[i].queue.keys:
+                return [controllers[i]]
+            pending.clear()
             return []
         out = []
-        for i in sorted(self._pending):
-            c = self.controllers[i]
-            if len(c.queue):
+        for i in sorted(pending):
+            c = controllers[i]
+            if c.queue.keys:
                 out.append(c)
             else:
-                self._pending.discard(i)
+                pending.discard(i)
         return out
 
     def on_start(self, fn: Callable[[], None]) -> None:
@@ -110,9 +118,7 @@ class Manager:
             for c in ready:
                 # drain what is queued now (not what this batch adds), so a burst of events
                 # (a kubelet starting 300 pods) reaches the next controller as one change
-                for _ in range(min(len(c.queue), limit - n)):
-                    if c.process_one():
-                        n += 1
+                n += c.process_some(min(len(c.queue.keys), limit - n))
         return n
 
     def busy(self) -> bool:

@@ -24,7 +24,9 @@ class WorkQueue:
     def __init__(self, clock: Clock, on_ready: Callable[[], None] = lambda: None) -> None:
         self._clock = clock
         self._on_ready = on_ready
-        self._queue: collections.deque[Hashable] = collections.deque()
+        #: the queued keys, in order (read-only outside: the manager asks ``len`` of it, a C
+        #: call, thousands of times in a virtual hour)
+        self.keys: collections.deque[Hashable] = collections.deque()
         self._queued: set[Hashable] = set()
         self._processing: set[Hashable] = set()
         self._dirty: set[Hashable] = set()
@@ -32,11 +34,11 @@ class WorkQueue:
         self._timers: dict[Hashable, Timer] = {}
 
     def __len__(self) -> int:
-        return len(self._queue)
+        return len(self.keys)
 
     @property
     def busy(self) -> bool:
-        return bool(self._queue or self._processing)
+        return bool(self.keys or self._processing)
 
     def add(self, key: Hashable) -> None:
         if key in self._processing:
@@ -45,7 +47,7 @@ class WorkQueue:
         if key in self._queued:
             return
         self._queued.add(key)
-        self._queue.append(key)
+        self.keys.append(key)
         self._on_ready()
 
     def add_after(self, key: Hashable, delay: float) -> None:
@@ -54,9 +56,9 @@ class WorkQueue:
             return
         when = self._clock.now() + delay
         old = self._timers.get(key)
-        if old is not None and not old.cancelled and old.when <= when:
-            return
         if old is not None:
+            if not old.cancelled and old.when <= when:
+                return
             old.cancel()
 
         def fire() -> None:
@@ -71,22 +73,35 @@ class WorkQueue:
         self.add_after(key, min(BASE_DELAY * (2 ** n), MAX_DELAY))
 
     def forget(self, key: Hashable) -> None:
-        self._failures.pop(key, None)
+        if self._failures:
+            self._failures.pop(key, None)
 
     def failures(self, key: Hashable) -> int:
         return self._failures.get(key, 0)
 
     def get(self) -> Hashable | None:
-        if not self._queue:
+        if not self.keys:
             return None
-        key = self._queue.popleft()
+        key = self.keys.popleft()
         self._queued.discard(key)
         self._processing.add(key)
         return key
 
+    def succeeded(self, key: Hashable, requeue_after: float | None) -> None:
+        """After a reconcile that succeeded: ``forget``, ``add_after`` when it asked to look
+        again, then ``done`` (one call for the three: most reconciles of a virtual hour end so)."""
+        if self._failures:
+            self._failures.pop(key, None)
+        if requeue_after is not None:
+            self.add_after(key, requeue_after)
+        self._processing.discard(key)
+        if self._dirty and key in self._dirty:
+            self._dirty.discard(key)
+            self.add(key)
+
     def done(self, key: Hashable) -> None:
         self._processing.discard(key)
-        if key in self._dirty:
+        if self._dirty and key in self._dirty:
             self._dirty.discard(key)
             self.add(key)
 

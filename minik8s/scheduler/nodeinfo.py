@@ -27,9 +27,9 @@ class NodeInfo:
 
     __slots__ = ("alloc_cpu", "alloc_eph", "alloc_mem", "alloc_pods", "alloc_scalars",
                  "free_cpu", "free_eph", "free_mem", "free_pods",
-                 "hard_taints", "labels", "name", "node", "nz_cpu", "nz_mem", "pods",
-                 "ports", "ports_any_ip", "prefer_taints", "req_cpu", "req_eph", "req_mem",
-                 "req_scalars", "taints", "unschedulable")
+                 "hard_taints", "labels", "name", "node", "nz_cpu", "nz_mem", "parsed_from",
+                 "pods", "ports", "ports_any_ip", "prefer_taints", "req_cpu", "req_eph",
+                 "req_mem", "req_scalars", "taints", "unschedulable")
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -49,6 +49,9 @@ class NodeInfo:
         self.pods: dict[str, PodInfo] = {}
         self.ports: dict[tuple[str, str, int], int] = {}  # (ip, protocol, port) -> users
         self.ports_any_ip: dict[tuple[str, int], int] = {}  # (protocol, port) -> users, any ip
+        #: the spec and allocatable objects the taints, schedulability and allocatable were
+        #: parsed from (see ``set_node``)
+        self.parsed_from: tuple[Any, Any] = (None, None)
 
     def set_node(self, node: dict[str, Any]) -> None:
         self.node = node
@@ -56,14 +59,20 @@ class NodeInfo:
         spec = node.get("spec") or _EMPTY
         status = node.get("status") or _EMPTY
         self.labels = meta.get("labels") or {}
+        # kubelets report both; fall back to capacity for hand-written nodes without allocatable
+        alloc = status.get("allocatable") or status.get("capacity") or _EMPTY
+        parsed_from = (spec, alloc)
+        if parsed_from[0] is self.parsed_from[0] and parsed_from[1] is self.parsed_from[1]:
+            # a status write (a heartbeat) keeps the stored spec and allocatable objects, which
+            # are never changed in place: what was parsed from them stands
+            return
+        self.parsed_from = parsed_from
         self.taints = tuple(Taint(str(t.get("key") or ""), str(t.get("value") or ""),
                                   str(t.get("effect") or ""))
                             for t in spec.get("taints") or ())
         self.hard_taints = tuple(t for t in self.taints if t.effect in ("NoSchedule", "NoExecute"))
         self.prefer_taints = tuple(t for t in self.taints if t.effect == "PreferNoSchedule")
         self.unschedulable = bool(spec.get("unschedulable"))
-        # kubelets report both; fall back to capacity for hand-written nodes without allocatable
-        alloc = status.get("allocatable") or status.get("capacity") or _EMPTY
         scalars: dict[str, int] = {}
         cpu = mem = eph = pods = 0
         for rname, q in alloc.items():

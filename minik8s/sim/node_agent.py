@@ -28,7 +28,7 @@ from minik8s.aio.clock import parse_rfc3339
 from minik8s.api import errors
 from minik8s.config import DEFAULT_CAPACITY
 from minik8s.runtime.context import ControllerContext
-from minik8s.runtime.controller import Result
+from minik8s.runtime.controller import Result, requeue_after
 from minik8s.sim.settings import KubeletSettings
 from minik8s.api import objects
 
@@ -77,6 +77,9 @@ class NodeAgent:
         #: node -> (resourceVersion whose status was found current, next heartbeat): a lease
         #: renewal between heartbeats need not rebuild and compare the whole status
         self._status_ok: dict[str, tuple[str, float]] = {}
+        #: node -> the Node object last found registered (labels and podCIDR set): stored
+        #: objects are never changed in place, so the same object needs no second look
+        self._registered: dict[str, Obj] = {}
 
     def network_ready(self, name: str) -> bool:
         cfg = self.configured.get(name)
@@ -86,6 +89,7 @@ class NodeAgent:
     def reconcile(self, name: str) -> Result | None:
         node = self.nodes.get("", name)
         if node is None:
+            self._registered.pop(name, None)
             return None  # its Lease goes with it (ownerReference)
         state = kubelet_state(node)
         if state == "dead":
@@ -101,13 +105,17 @@ class NodeAgent:
             lease_due = self._lease(node, now)
         finally:
             self.writing = None
-        return Result(requeue_after=max(min(status_due, lease_due) - now, 0.001))
+        return requeue_after(max(min(status_due, lease_due) - now, 0.001))
 
     def _register(self, node: Obj) -> Obj:
         """Labels and podCIDR a kubelet (and node IPAM) would set; a spec write if any is missing."""
-        md, spec = node["metadata"], node.get("spec") or {}
+        md = node["metadata"]
+        if self._registered.get(md["name"]) is node:
+            return node
+        spec = node.get("spec") or {}
         labels = md.get("labels") or {}
         if spec.get("podCIDR") and labels.keys() >= _NODE_LABEL_KEYS:
+            self._registered[md["name"]] = node
             return node
         want = dict(zip(_NODE_LABELS, (md["name"], "linux", "amd64", "linux", "amd64")))
         new = objects.deep_copy(node)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Callable
 
 import pytest
 
@@ -87,3 +88,36 @@ def test_writes_in_one_second_share_its_stamp() -> None:
     for t in [-1.5, -1.0, -0.5, 0.0, 59.999]:
         assert format_rfc3339(t) == dt.datetime.fromtimestamp(int(t), dt.timezone.utc).strftime(
             "%Y-%m-%dT%H:%M:%SZ"), t
+
+
+def test_virtual_timers_fire_by_instant_then_in_the_order_they_were_set() -> None:
+    c = clock.VirtualClock(start=100.0)
+    fired: list[str] = []
+
+    def mark(name: str) -> Callable[[], None]:
+        return lambda: fired.append(name)
+
+    c.call_at(105.0, mark("b1"))
+    c.call_at(103.0, mark("a1"))
+    c.call_at(105.0, mark("b2"))
+    dropped = c.call_at(103.0, mark("a2"))
+    c.call_at(103.0, mark("a3"))
+    c.call_at(110.0, mark("late"))
+
+    def set_more() -> None:  # set while firing: a past instant goes first, this one goes last
+        fired.append("b3")
+        c.call_at(101.0, mark("past"))
+        c.call_at(105.0, mark("b5"))
+
+    c.call_at(105.0, set_more)
+    c.call_at(105.0, mark("b4"))
+    dropped.cancel()
+    assert c.next_deadline() == 103.0 and c.pending_timers() == 7
+    c.set(105.0)
+    assert c.fire_due() == 8
+    assert fired == ["a1", "a3", "b1", "b2", "b3", "past", "b4", "b5"]
+    assert c.next_deadline() == 110.0 and c.pending_timers() == 1
+    c.call_at(107.0, mark("x")).cancel()
+    assert c.next_deadline() == 110.0
+    c.set(120.0)
+    assert c.fire_due() == 1 and fired[-1] == "late" and c.next_deadline() is None

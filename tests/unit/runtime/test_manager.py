@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from minik8s.aio.clock import VirtualClock
-from minik8s.runtime.controller import CHURN_LIMIT, Controller, Result
+from minik8s.runtime.controller import CHURN_LIMIT, Controller, Result, requeue_after
 from minik8s.runtime.manager import YIELD_EVERY, Manager, SettleError
 
 
@@ -118,3 +118,38 @@ async def test_settles_yield_to_the_event_loop_by_work_done_not_by_rounds() -> N
         assert 4 <= turns[0] - before <= 10
     finally:
         t.cancel()
+
+
+def test_process_some_drains_at_most_count_keys_in_order_and_says_how_many() -> None:
+    m = Manager(VirtualClock())
+    seen: list[Any] = []
+    c = m.add("c", seen.append)
+    for k in "abcde":
+        c.enqueue(k)
+    assert c.process_some(3) == 3 and seen == ["a", "b", "c"]
+    assert c.process_some(10) == 2 and seen == list("abcde")
+    assert c.process_some(1) == 0 and not c.process_one()
+    assert c.reconciles == 5
+
+
+async def test_a_round_runs_controllers_in_registration_order_and_drops_empty_ones() -> None:
+    m = Manager(VirtualClock())
+    seen: list[tuple[str, Any]] = []
+    first = m.add("first", lambda k: seen.append(("first", k)))
+    second = m.add("second", lambda k: (seen.append(("second", k)), first.enqueue(k))[1])
+    second.enqueue(1)
+    assert m.run_ready() == 2  # second's reconcile queues first's key: the next pass runs it
+    assert seen == [("second", 1), ("first", 1)]
+    first.enqueue(2)
+    second.enqueue(3)
+    first.queue.get()  # taken by someone else: first is pending with an empty queue
+    assert m.run_ready() == 2 and seen[2:] == [("second", 3), ("first", 3)]
+    assert not m._pending and not m.busy()
+
+
+def test_requeue_after_shares_one_result_per_delay() -> None:
+    r = requeue_after(10.0)
+    assert r == Result(requeue_after=10.0) and requeue_after(10.0) is r
+    assert requeue_after(2.5) == Result(requeue_after=2.5) and requeue_after(2.5) is not r
+    for i in range(1000):  # bounded: the memo starts over when full, answers stay right
+        assert requeue_after(float(i)).requeue_after == float(i)

@@ -146,3 +146,23 @@ def test_a_status_write_keeps_the_pods_footprint() -> None:
     relabelled = {**running, "metadata": {**running["metadata"], "labels": {"app": "db"}}}
     cache.update_pod(running, relabelled)
     assert cache.pod_counts(WEB, HOSTNAME) == {} and cache.get_node("a").req_cpu == 1000  # type: ignore[union-attr]
+
+
+def test_a_status_write_keeps_the_parse_and_a_new_spec_or_allocatable_is_parsed_again() -> None:
+    cache = ClusterCache()
+    node = make_node("n", cpu="4", taints=[{"key": "k", "effect": "NoSchedule"}])
+    cache.add_node(node)
+    cache.add_pod(make_pod("p", cpu="1", node="n"))
+    # a heartbeat: new Node dict and status, the same stored spec and allocatable objects
+    beat = {**node, "status": {**node["status"], "conditions": [{"type": "Ready", "status": "True"}]}}
+    cache.update_node(beat)
+    ni = cache.get_node("n")
+    assert ni is not None and ni.node is beat
+    assert (ni.alloc_cpu, ni.free_cpu, [t.key for t in ni.hard_taints]) == (4000, 3000, ["k"])
+    cordoned = {**beat, "spec": {**beat["spec"], "unschedulable": True, "taints": []}}
+    cache.update_node(cordoned)
+    assert ni.unschedulable and ni.hard_taints == () and ni.node is cordoned
+    bigger = {**cordoned, "status": {**cordoned["status"], "allocatable": {
+        **cordoned["status"]["allocatable"], "cpu": "8"}}}
+    cache.update_node(bigger)
+    assert (ni.alloc_cpu, ni.free_cpu) == (8000, 7000)

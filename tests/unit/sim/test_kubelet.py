@@ -292,6 +292,15 @@ async def test_a_node_created_later_is_registered_and_gets_a_lease_and_heartbeat
     assert pod["status"]["podIP"] == "10.244.4.2"
 
 
+async def test_a_registration_label_removed_later_is_set_again(sim: Sim) -> None:
+    await sim.advance(10)  # the kubelet has found this Node object registered (and remembers it)
+    sim.client.patch("v1", "Node", WORKER, {"metadata": {"labels": {"kubernetes.io/os": None}}})
+    await sim.settle()
+    assert sim.node()["metadata"]["labels"]["kubernetes.io/os"] == "linux"
+    await sim.advance(10)
+    assert sim.node()["metadata"]["labels"]["kubernetes.io/os"] == "linux"
+
+
 async def test_heartbeats_are_timers_so_settle_alone_writes_nothing(sim: Sim) -> None:
     rev = sim.cluster.store.revision
     await sim.settle()
