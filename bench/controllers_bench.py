@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import gc
 import json
+import statistics
 import time
 from typing import Any
 
@@ -71,22 +72,31 @@ async def many_deployments(n: int, replicas: int) -> dict[str, Any]:
                 "controllers": _busy(c)}
 
 
-async def hpa_hour() -> dict[str, Any]:
-    async with Cluster(clock="virtual", serve=False) as c:
-        c.client.create(deployment("web", 1, cpu="200m"))
-        c.client.create({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
-                         "metadata": {"name": "web", "namespace": "default"},
-                         "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
-                                  "minReplicas": 1, "maxReplicas": 10, "metrics": [{"type": "Resource", "resource": {
-                                      "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 50}}}]}})
-        await c.advance(60)
-        rev = c.store.revision
-        t = time.perf_counter()
-        await c.advance(3600)
-        wall = time.perf_counter() - t
-        hpa = c.manager.stats()["horizontal-pod-autoscaler"]["reconciles"]
-        return {"bench": "one hour of HPA behaviour (virtual clock, 3 nodes)", "wall_s": round(wall, 3),
-                "hpa_syncs": hpa, "writes": c.store.revision - rev, "target_s": 0.05}
+async def hpa_hour(runs: int = 5) -> dict[str, Any]:
+    """The median of ``runs`` fresh clusters' hours: one hour is ~50 ms of wall time, which
+    a single sample reports give or take a few ms on a shared machine."""
+    walls = []
+    for _ in range(runs):
+        async with Cluster(clock="virtual", serve=False) as c:
+            c.client.create(deployment("web", 1, cpu="200m"))
+            c.client.create({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+                             "metadata": {"name": "web", "namespace": "default"},
+                             "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment",
+                                                         "name": "web"},
+                                      "minReplicas": 1, "maxReplicas": 10, "metrics": [{
+                                          "type": "Resource", "resource": {"name": "cpu", "target": {
+                                              "type": "Utilization", "averageUtilization": 50}}}]}})
+            await c.advance(60)
+            rev = c.store.revision
+            t = time.perf_counter()
+            await c.advance(3600)
+            walls.append(time.perf_counter() - t)
+            hpa = c.manager.stats()["horizontal-pod-autoscaler"]["reconciles"]
+            writes = c.store.revision - rev
+    return {"bench": "one hour of HPA behaviour (virtual clock, 3 nodes)",
+            "wall_s": round(statistics.median(walls), 4), "runs": runs,
+            "wall_min_s": round(min(walls), 4), "wall_max_s": round(max(walls), 4),
+            "hpa_syncs": hpa, "writes": writes, "target_s": 0.05}
 
 
 def _busy(c: Cluster) -> dict[str, dict[str, float]]:
@@ -119,7 +129,11 @@ def section(quick: bool) -> Any:
     for r in rows:
         target = r.get("target_s")
         ok = None if target is None else r["wall_s"] <= target
-        sec.check(r["bench"], report.ms(r["wall_s"]), "—" if target is None else f"≤ {report.ms(target)}",
+        measured = report.ms(r["wall_s"])
+        if r.get("runs"):
+            measured += (f" (median of {r['runs']}; {report.ms(r['wall_min_s'])}–"
+                         f"{report.ms(r['wall_max_s'])})")
+        sec.check(r["bench"], measured, "—" if target is None else f"≤ {report.ms(target)}",
                   ok, "", "KWOK CI: 10k pods Running ≤ 60 s" if "Deployments" in r["bench"] else "")
     for r in rows:
         if r.get("controllers"):
