@@ -8,6 +8,7 @@ Returned objects are deep copies: callers may mutate them freely.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Literal, overload
 
 import orjson
@@ -29,6 +30,9 @@ class Client:
         #: the table is unchanged (CRDs come and go through ``ResourceTable.add``/``remove``,
         #: which move its generation)
         self._resolved: dict[tuple[str, str], tuple[int, Resource, str]] = {}
+        #: (version, dry run, manager) → the WriteOptions of such writes: nothing mutates a
+        #: WriteOptions once made (``patch`` copies one to set ``force``), so one serves all
+        self._options: dict[tuple[str, bool, str], WriteOptions] = {}
 
     # -- resolution --------------------------------------------------------
     def resource(self, api_version: str, kind_or_plural: str) -> Resource:
@@ -50,8 +54,12 @@ class Client:
         return res, version
 
     def _opts(self, version: str, dry_run: bool, manager: str | None) -> WriteOptions:
-        return WriteOptions(dry_run=dry_run, field_manager=manager or self.field_manager,
-                            field_validation="Strict", version=version)
+        key = (version, dry_run, manager or self.field_manager)
+        opts = self._options.get(key)
+        if opts is None:
+            opts = self._options[key] = WriteOptions(
+                dry_run=dry_run, field_manager=key[2], field_validation="Strict", version=version)
+        return opts
 
     def _copy(self, res: Resource, obj: Obj) -> Obj:
         """The caller's own copy of a stored object: decoded from the store's encoding of
@@ -127,7 +135,8 @@ class Client:
               dry_run: bool = False, manager: str | None = None, force: bool = False) -> Obj:
         res, v = self._res_ver(api_version, kind)
         opts = self._opts(v, dry_run, manager)
-        opts.force = force
+        if force:
+            opts = dataclasses.replace(opts, force=True)  # the shared one stays as it is
         if subresource == "scale":
             return self.reg.sub.patch_scale(res, namespace, name, patch_type, patch, opts)
         return self._copy(res, self.reg.patch(res, namespace, name, patch_type, patch, opts,

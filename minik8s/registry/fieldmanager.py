@@ -101,15 +101,9 @@ class Entry:
     def encode(self) -> Obj:
         if self.raw is not None:
             return self.raw
-        e: Obj = {"manager": self.manager, "operation": self.operation,
-                  "apiVersion": self.api_version}
-        if self.time:
-            e["time"] = self.time
-        e["fieldsType"] = "FieldsV1"
-        e["fieldsV1"] = self.fields if self.encoded else fieldpath.encode(self.fields)
-        if self.subresource:
-            e["subresource"] = self.subresource
-        return e
+        return _entry_dict(self.manager, self.operation, self.api_version, self.time,
+                           self.subresource,
+                           self.fields if self.encoded else fieldpath.encode(self.fields))
 
     def with_fields(self, fields: Node, same_order: bool = False) -> Entry:
         """This entry owning ``fields`` (``same_order``: a subset of its fields,
@@ -118,6 +112,19 @@ class Entry:
             return self
         return Entry(self.manager, self.operation, self.api_version, self.time,
                       self.subresource, fields, encoded=same_order and self.encoded)
+
+
+def _entry_dict(manager: str, operation: str, api_version: str, time: str | None,
+                subresource: str, fields_v1: Node) -> Obj:
+    """A managedFields entry as stored (``fields_v1`` already in FieldsV1 order)."""
+    e: Obj = {"manager": manager, "operation": operation, "apiVersion": api_version}
+    if time:
+        e["time"] = time
+    e["fieldsType"] = "FieldsV1"
+    e["fieldsV1"] = fields_v1
+    if subresource:
+        e["subresource"] = subresource
+    return e
 
 
 def _decode(mf: Any, trusted: bool) -> list[Entry] | None:
@@ -167,15 +174,24 @@ def _store(md: Obj, entries: list[Entry]) -> None:
         return
     if len(entries) == 1 and entries[0].raw is None and entries[0].encoded:
         e = entries[0]
-        key = (e.manager, e.operation, e.api_version, e.time, e.subresource, id(e.fields))
-        hit = _SHARED_LISTS.get(key)
-        if hit is None or hit[0] is not e.fields:
-            if len(_SHARED_LISTS) >= SHARED_LISTS_SIZE:
-                del _SHARED_LISTS[next(iter(_SHARED_LISTS))]
-            hit = _SHARED_LISTS[key] = (e.fields, [e.encode()])
-        md["managedFields"] = hit[1]
+        md["managedFields"] = _single_list(e.manager, e.operation, e.api_version, e.time,
+                                           e.subresource, e.fields)
         return
     md["managedFields"] = _encode(entries)
+
+
+def _single_list(manager: str, operation: str, api_version: str, time: str | None,
+                 subresource: str, fields_v1: Node) -> list[Obj]:
+    """The managedFields list of one entry (``fields_v1`` in FieldsV1 order), shared
+    with the objects written alike (``_SHARED_LISTS``)."""
+    key = (manager, operation, api_version, time, subresource, id(fields_v1))
+    hit = _SHARED_LISTS.get(key)
+    if hit is None or hit[0] is not fields_v1:
+        if len(_SHARED_LISTS) >= SHARED_LISTS_SIZE:
+            del _SHARED_LISTS[next(iter(_SHARED_LISTS))]
+        hit = _SHARED_LISTS[key] = (fields_v1, [_entry_dict(
+            manager, operation, api_version, time, subresource, fields_v1)])
+    return hit[1]
 
 
 def _reset_fields(s: Node, has_status: bool, subresource: str | None) -> Node:
@@ -302,16 +318,18 @@ def update_managed_fields(old: Obj | None, new: Obj, *, manager: str, api_versio
     sent = md.get("managedFields")
     key = (manager or "unknown", "Update", api_version, subresource or "")
     compared: tuple[Node, Node, Node] | None = None
-    if modified is not None and old is not None:
-        compared = {}, modified, {}
     if old is not None and type(live_mf) is list and live_mf and subresource != "scale" and (
             subresource or sent is None or sent is live_mf or sent == live_mf):
         # the live entries stay: first see whether the manager only modified its own leaves
-        if compared is None:
+        if modified is None:
             compared = _compare(meta, old, new, has_status, subresource)
-        if not compared[0] and not compared[2] and compared[1] and \
-                _owned_leaves(md, live_mf, key, compared[1], now):
+            if not compared[0] and not compared[2] and compared[1] and \
+                    _owned_leaves(md, live_mf, key, compared[1], now):
+                return
+        elif modified and _owned_leaves(md, live_mf, key, modified, now):
             return
+    if compared is None and modified is not None and old is not None:
+        compared = {}, modified, {}
     entries: list[Entry] | None = None
     if not (subresource or sent is None or sent is live_mf):
         entries = [] if _is_reset(sent) else _decode(sent, sent == live_mf) or None
@@ -374,26 +392,32 @@ def _owned_leaves(md: Obj, live: list[Any], key: tuple[str, str, str, str], modi
     manager's field set stay as they are, only the manager's time moves to ``now``.
     False, storing nothing, when the write is not that or an entry is one ``_decode``
     would drop or merge (the general path then decides)."""
-    # most writes modify nothing at the root that is never owned: ``modified`` as it is
-    current = modified if modified.keys().isdisjoint(_STRIP) else \
-        fieldpath.difference(modified, _STRIP)
-    if not current:
-        return False
     hit = _OWNED.get(id(live))
-    mine = hit[3] if hit is not None and hit[0] is live and hit[1] == key and \
-        hit[2] is modified else _owned_entry(live, key, modified, current)
-    if mine is None:
-        return False
+    mine: Obj | None
+    if hit is not None and hit[0] is live and hit[1] == key and hit[2] is modified:
+        mine = hit[3]  # remembered only once passed with a non-empty ``current``
+    else:
+        # most writes modify nothing at the root that is never owned: ``modified`` as it is
+        current = modified if modified.keys().isdisjoint(_STRIP) else \
+            fieldpath.difference(modified, _STRIP)
+        if not current:
+            return False
+        mine = _owned_entry(live, key, modified, current)
+        if mine is None:
+            return False
     if (mine.get("time") or None) == now:
         md["managedFields"] = live  # nothing moved: the stored list as it is
         return True
-    updated = Entry(key[0], "Update", key[2], now, key[3], mine["fieldsV1"], encoded=True)
     if len(live) == 1:
-        _store(md, [updated])  # shared with objects alike, as the general path does
-        stored = md["managedFields"]
+        # what ``_store`` makes of the one re-timed entry, but not looked up in
+        # ``_SHARED_LISTS``: the list is the same JSON either way, and one re-timed in the
+        # same second with the very same field set is rare (a Lease's names its Node's uid)
+        stored = md["managedFields"] = [_entry_dict(key[0], "Update", key[2], now, key[3],
+                                                    mine["fieldsV1"])]
         _OWNED.pop(id(live), None)  # superseded by ``stored`` (or re-checked if met again)
         _remember_owned(stored, key, modified, stored[0])
         return True
+    updated = Entry(key[0], "Update", key[2], now, key[3], mine["fieldsV1"], encoded=True)
     enc = updated.raw = updated.encode()
     entries = _decode(live, True)  # well formed, one per manager: ``_owned_entry`` saw to it
     assert entries is not None
@@ -605,11 +629,13 @@ def type_of(reg: Registry, res: Resource, version: str | None = None) -> fieldsc
 
 
 def track(reg: Registry, res: Resource, old: Obj | None, new: Obj, opts: WriteOptions,
-          subresource: str | None, modified: Node | None = None) -> None:
+          subresource: str | None, modified: Node | None = None,
+          meta: fieldschema.Type | None = None) -> None:
     """The registry's hook on create and update (objects in storage version);
-    ``modified``: see ``update_managed_fields``."""
+    ``modified``: see ``update_managed_fields``; ``meta``: ``type_of(reg, res)``, when
+    the caller has it."""
     update_managed_fields(
         old, new, manager=manager_name(opts),
         api_version=res.api_version(opts.version or res.storage_version), now=reg._now(),
-        meta=type_of(reg, res), subresource=subresource,
+        meta=type_of(reg, res) if meta is None else meta, subresource=subresource,
         has_status=strategy.has_status_subresource(res), modified=modified)

@@ -53,9 +53,10 @@ _SPECIAL_UPDATES = frozenset({"services", "namespaces"})
 EVENT_LRU = 4096
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class WriteOptions:
-    """Query parameters that shape a write."""
+    """Query parameters that shape a write. Frozen: the in-process client hands the same
+    one to every write of a kind (``dataclasses.replace`` makes a changed copy)."""
 
     dry_run: bool = False
     field_manager: str | None = None
@@ -635,13 +636,14 @@ class Registry:
                 return None
         if not schemas.leaves_fit(body, changed, res.group, res.storage_version, res.kind):
             return None
-        modified = fieldvalues.leaves_modified(fieldmanager.type_of(self, res), changed, old)
+        meta = fieldmanager.type_of(self, res)
+        modified = fieldvalues.leaves_modified(meta, changed, old)
         if modified is None:
             return None
         obj = _with_leaves(old, body, changed)
         self._validate(res, obj, old, same_metadata=True)  # no path in frozen metadata
         strategy.bump_generation(res, obj, old)
-        fieldmanager.track(self, res, old, obj, opts, subresource, modified)
+        fieldmanager.track(self, res, old, obj, opts, subresource, modified, meta)
         self._commit(res, obj, old)  # which runs the size check
         return obj
 
@@ -975,17 +977,17 @@ def _with_leaves(old: Obj, body: Obj, paths: list[tuple[str | int, ...]]) -> Obj
     """``old`` with the leaves at ``paths`` set to ``body``'s: the top level, ``metadata``
     and the dicts and lists on the paths copied, everything else shared."""
     obj = dict(old)
-    obj["metadata"] = dict(old["metadata"])
-    fresh = {id(obj)}  # the copies made here (each alive in ``obj``, so ids are unique)
+    obj["metadata"] = dict(old["metadata"])  # no path goes through it (frozen)
     for path in paths:
         d: Any = obj
         src: Any = body
+        was: Any = old
         for k in path[:-1]:
             src = src[k]
+            was = was[k]
             child = d[k]
-            if id(child) not in fresh:
-                child = d[k] = dict(child) if type(child) is dict else list(child)
-                fresh.add(id(child))
+            if child is was:  # still ``old``'s: a copy made here is never ``old``'s
+                child = d[k] = dict(was) if type(was) is dict else list(was)
             d = child
         d[path[-1]] = src[path[-1]]
     return obj

@@ -22,6 +22,7 @@ from leaf_support import both_ways, fresh, stored_state
 from minik8s.api import errors, objects, schemas
 from minik8s.cluster import Cluster
 from minik8s.registry import fieldmanager, fieldpath, fieldschema, fieldvalues
+from minik8s.registry import registry as registry_mod
 
 Obj = dict[str, Any]
 
@@ -581,3 +582,23 @@ def test_the_client_resolves_kinds_anew_when_the_table_changes(cluster: Cluster)
     other = dataclasses.replace(res, short_names=("cmx",))
     table.add(other)
     assert cluster.client._res_ver("v1", "ConfigMap")[0] is other
+
+
+def test_with_leaves_copies_each_container_on_a_path_once() -> None:
+    """Two leaves under one dict share its copy; a dict the stored object holds at two
+    places is copied where a path goes through it, and stays shared elsewhere."""
+    shared = {"x": "1", "y": "2"}
+    old: Obj = {"metadata": {"name": "o"}, "a": shared, "b": shared,
+                "c": {"d": {"e": "1", "f": "2"}, "g": ["h"]}}
+    before = orjson.dumps(old)
+    body = objects.deep_copy(old)
+    body["a"]["x"] = "9"
+    body["c"]["d"]["e"] = "8"
+    body["c"]["d"]["f"] = "7"
+    paths = objects.leaf_changes(body, old)
+    assert paths == [("a", "x"), ("c", "d", "e"), ("c", "d", "f")]
+    new = registry_mod._with_leaves(old, body, paths)
+    assert new == body and orjson.dumps(old) == before
+    assert new["a"] is not shared and new["b"] is shared
+    assert new["c"] is not old["c"] and new["c"]["g"] is old["c"]["g"]
+    assert new["metadata"] is not old["metadata"] and new["a"] is not body["a"]
