@@ -18,7 +18,7 @@ import bisect
 import dataclasses
 import itertools
 import math
-import operator
+from collections.abc import Callable
 from typing import Any
 
 from minik8s.api import errors, quantity, selectors
@@ -63,8 +63,11 @@ def _default_down(window: float) -> Obj:
 
 @dataclasses.dataclass
 class _Memory:
-    #: (time, proposed replicas), oldest first while ``in_order`` (times never went back)
-    recommendations: list[tuple[float, int]] = dataclasses.field(default_factory=list)
+    #: recommendations as two parallel lists, times and proposed replicas, oldest first while
+    #: ``in_order`` (times never went back): a window is then a suffix found by bisecting the
+    #: plain floats, and its extreme is ``min``/``max`` of a slice of ints, both in C
+    rec_times: list[float] = dataclasses.field(default_factory=list)
+    rec_replicas: list[int] = dataclasses.field(default_factory=list)
     in_order: bool = True
     events: list[tuple[float, int]] = dataclasses.field(default_factory=list)  # (time, replica change)
     #: the resource and target object the last scale was read from, and that scale: stored
@@ -72,6 +75,11 @@ class _Memory:
     target: tuple[Any, Obj, Obj] | None = None
     #: the spec ``behavior`` was resolved from and the resolution (``_Behavior``); same reason
     behavior: tuple[Obj, _Behavior] | None = None
+
+    @property
+    def recommendations(self) -> list[tuple[float, int]]:
+        """The remembered (time, proposed replicas) pairs, oldest first while in order."""
+        return list(zip(self.rec_times, self.rec_replicas))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -131,6 +139,24 @@ def setup(ctx: ControllerContext) -> None:
             amounts[(name, v)] = n
         return n
 
+    #: pod uid -> (pod object, resource, container, ``_static_facts`` of them): every sync
+    #: reads the same pods again, and stored objects are never mutated (a write stores a new
+    #: one), so the same object gives the same answer
+    static_facts: dict[str, tuple[Obj, str, str | None, _Static | None]] = {}
+
+    def pod_facts(p: Obj, md: Obj, name: str, container: str | None) -> _Static | None:
+        """``_static_facts`` of a pod, memoized per pod object."""
+        uid = md.get("uid")
+        known = static_facts.get(uid) if uid is not None else None
+        if known is not None and known[0] is p and known[1] == name and known[2] == container:
+            return known[3]
+        facts = _static_facts(p, md, name, container, amount, settings)
+        if uid is not None:
+            if len(static_facts) >= 4096:
+                static_facts.clear()
+            static_facts[uid] = (p, name, container, facts)
+        return facts
+
     def metric_proposal(hpa: Obj, spec: Obj, scale: Obj, selected: list[Obj],
                         current: int) -> tuple[int, Obj, str]:
         """→ (replicas, currentMetric status, description) or raise MetricsUnavailable/ValueError."""
@@ -144,23 +170,20 @@ def setup(ctx: ControllerContext) -> None:
         target = src.get("target") or {}
         facts = []
         now = ctx.clock.now()
+        index = 0 if name == "cpu" else 1
         for p in selected:
             md = p["metadata"]
-            ns = md.get("namespace", "")
-            phase = (p.get("status") or {}).get("phase")
-            if md.get("deletionTimestamp") or phase == "Failed":
-                continue
-            req = 0
-            for c in (p.get("spec") or {}).get("containers") or ():
-                if container and c.get("name") != container:
-                    continue
-                v = ((c.get("resources") or {}).get("requests") or {}).get(name)
-                if v is not None:
-                    req += amount(name, v)
+            known = pod_facts(p, md, name, container)
+            if known is None:
+                continue  # being deleted, or Failed
+            req, unready, init_until, initializing, initialized = known
+            if unready is None:
+                unready = initializing if init_until > now else initialized
+                if unready is None:
+                    unready = _unready(p, name, now, settings)
             usage = None if store is None else \
-                store.usage_sum(ns, md["name"], 0 if name == "cpu" else 1, container)
-            facts.append(rc.PodFacts(md["name"], req, usage, True,
-                                     _unready(p, name, now, settings)))
+                store.usage_sum(md.get("namespace", ""), md["name"], index, container)
+            facts.append(rc.PodFacts(md["name"], req, usage, True, unready))
         if target.get("type") == "AverageValue":
             tv = quantity.milli(target["averageValue"]) if name == "cpu" else quantity.whole(target["averageValue"])
             desired, avg = rc.average_value(facts, tv, current, settings.tolerance)
@@ -428,37 +451,39 @@ def _window_extremes(mem: _Memory, proposed: int, up_after: float,
     """The lowest recommendation after ``up_after`` and the highest after ``down_after``
     (``proposed`` included). While times are in order, each window is a suffix of the list:
     bisected instead of scanned (a 600 s memory at a 15 s period holds 40)."""
-    recs = mem.recommendations
+    times, reps = mem.rec_times, mem.rec_replicas
     if not mem.in_order:
         up_rec = down_rec = proposed
-        for t, r in recs:
+        for t, r in zip(times, reps):
             if t > up_after and r < up_rec:
                 up_rec = r
             if t > down_after and r > down_rec:
                 down_rec = r
         return up_rec, down_rec
-    up = recs[bisect.bisect_right(recs, up_after, key=_time):]
-    down = recs[bisect.bisect_right(recs, down_after, key=_time):]
-    return (min(proposed, min(map(_replicas, up), default=proposed)),
-            max(proposed, max(map(_replicas, down), default=proposed)))
-
-
-_time = operator.itemgetter(0)
-_replicas = operator.itemgetter(1)
+    up = reps[bisect.bisect_right(times, up_after):]
+    down = reps[bisect.bisect_right(times, down_after):]
+    # (not min/max(..., default=): keyword arguments make those calls several times slower)
+    up_rec = min(up) if up else proposed
+    down_rec = max(down) if down else proposed
+    return (up_rec if up_rec < proposed else proposed), (down_rec if down_rec > proposed else proposed)
 
 
 def _remember(mem: _Memory, now: float, proposed: int, kept_after: float) -> None:
     """Forget recommendations from before ``kept_after`` (a prefix while in order) and add
     this one."""
-    recs = mem.recommendations
+    times, reps = mem.rec_times, mem.rec_replicas
     if mem.in_order:
-        del recs[:bisect.bisect_right(recs, kept_after, key=_time)]
+        gone = bisect.bisect_right(times, kept_after)
+        del times[:gone], reps[:gone]
     else:
-        recs[:] = [(t, r) for t, r in recs if t > kept_after]
-        mem.in_order = all(a[0] <= b[0] for a, b in itertools.pairwise(recs))
-    if recs and now < recs[-1][0]:
+        kept = [(t, r) for t, r in zip(times, reps) if t > kept_after]
+        times[:] = [t for t, _ in kept]
+        reps[:] = [r for _, r in kept]
+        mem.in_order = all(a <= b for a, b in itertools.pairwise(times))
+    if times and now < times[-1]:
         mem.in_order = False  # a real clock stepped back
-    recs.append((now, proposed))
+    times.append(now)
+    reps.append(proposed)
 
 
 def parse_time(value: Any) -> float | None:
@@ -466,6 +491,43 @@ def parse_time(value: Any) -> float | None:
         return parse_rfc3339(value) if value else None
     except ValueError:
         return None
+
+
+#: what a sync needs of a pod that does not depend on time or metrics: (requested amount,
+#: unready whatever the time or None, end of the cpu initialization period, unready before
+#: it, unready after it or None when only ``_unready`` can tell)
+_Static = tuple[int, "bool | None", float, bool, "bool | None"]
+
+
+def _static_facts(p: Obj, md: Obj, resource: str, container: str | None,
+                  amount: Callable[[str, Any], int], s: HpaSettings) -> _Static | None:
+    """A pod's request and readiness as ``_unready`` judges it, split at the end of its cpu
+    initialization period; None for pods the calculator skips (being deleted, Failed)."""
+    status = p.get("status") or {}
+    if md.get("deletionTimestamp") or status.get("phase") == "Failed":
+        return None
+    req = 0
+    for c in (p.get("spec") or {}).get("containers") or ():
+        if container and c.get("name") != container:
+            continue
+        v = ((c.get("resources") or {}).get("requests") or {}).get(resource)
+        if v is not None:
+            req += amount(resource, v)
+    if status.get("phase") == "Pending":
+        return req, True, 0.0, True, True
+    if resource != "cpu":
+        return req, False, 0.0, False, False
+    start = parse_time(status.get("startTime"))
+    if start is None:
+        return req, True, 0.0, True, True
+    for ready in status.get("conditions") or ():  # the first Ready condition
+        if ready.get("type") == "Ready":
+            break
+    else:
+        return req, True, 0.0, True, True
+    # Ready=False after the initialization period compares lastTransitionTime: left to _unready
+    after = None if ready.get("status") == "False" else False
+    return req, None, start + s.cpu_initialization_period, ready.get("status") != "True", after
 
 
 def _unready(pod: Obj, resource: str, now: float, s: HpaSettings) -> bool:

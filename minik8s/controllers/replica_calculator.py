@@ -39,20 +39,30 @@ class MetricsUnavailable(Exception):
 def utilization(pods: list[PodFacts], target_pct: int, current_replicas: int,
                 tolerance: float = 0.1) -> tuple[int, int, int]:
     """→ (desired replicas, current utilization %, raw average value)."""
-    active = [p for p in pods if p.active]
-    if not active:
-        raise MetricsUnavailable("no pods")
     ready: list[PodFacts] = []  # with a metric, ready
     missing: list[PodFacts] = []  # without a metric
     unready: list[PodFacts] = []  # with a metric, not ready
-    for p in active:
-        (missing if p.usage is None else unready if p.unready else ready).append(p)
-    if any(p.request <= 0 for p in active):
+    use = req = 0  # sums over ready (one pass: the HPA asks every sync)
+    no_request = False
+    for p in pods:
+        if not p.active:
+            continue
+        if p.request <= 0:
+            no_request = True
+        if p.usage is None:
+            missing.append(p)
+        elif p.unready:
+            unready.append(p)
+        else:
+            ready.append(p)
+            use += p.usage
+            req += p.request
+    if not (ready or missing or unready):
+        raise MetricsUnavailable("no pods")
+    if no_request:
         raise MetricsUnavailable("missing request for cpu")
     if not ready:
         raise MetricsUnavailable("no metrics returned from resource metrics API")
-    use = sum(p.usage or 0 for p in ready)
-    req = sum(p.request for p in ready)
     current = int(use * 100 / req)
     ratio = (use / req * 100) / target_pct
     raw_avg = use // len(ready)

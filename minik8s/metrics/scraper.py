@@ -20,7 +20,7 @@ Obj = dict[str, Any]
 SCRAPE_KEY = "scrape"
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)  # (slots: a scrape makes one per running pod and node)
 class Sample:
     timestamp: str
     window: str
@@ -57,9 +57,15 @@ class MetricsStore:
         if s is None:
             return None
         usage: dict[str, tuple[int, int]] = s.usage
+        total = 0  # (loops, not sum() over a generator: this runs for every pod at every sync)
         if container:
-            return sum(u[index] for cn, u in usage.items() if cn == container)
-        return sum(u[index] for u in usage.values())
+            for cn, u in usage.items():
+                if cn == container:
+                    total += u[index]
+            return total
+        for u in usage.values():
+            total += u[index]
+        return total
 
 
 def _ready(node: Obj) -> bool:

@@ -80,6 +80,10 @@ class UsageModel:
         self._pods_of_service = pods_of_service
         self._services = services
         self._overrides: dict[tuple[str, str], tuple[int | None, int | None]] = {}
+        #: pod uid -> (pod object, demand, its usage) while neither overrides nor rules exist:
+        #: usage is then a function of the pod object (stored objects are never mutated) and
+        #: the demand alone, and each scrape asks again for every running pod
+        self._usage_of: dict[str, tuple[Obj, tuple[float, float], dict[str, tuple[int, int]]]] = {}
 
     def set_usage(self, namespace: str, pod: str, *, cpu: Any = None, memory: Any = None) -> None:
         """Override a pod's usage from Python (quantities; None clears that resource)."""
@@ -154,7 +158,23 @@ class UsageModel:
         return out
 
     def pod_usage(self, pod: Obj, demand: tuple[float, float] = (0, 0)) -> dict[str, tuple[int, int]]:
-        """container name → (cpu milli, memory bytes)."""
+        """container name → (cpu milli, memory bytes); the caller must not change it (the same
+        dict answers again while the pod object and demand are the same)."""
+        if self._overrides or self.settings.usage:
+            return self._pod_usage(pod, demand)
+        uid = pod["metadata"].get("uid")
+        known = self._usage_of.get(uid) if uid is not None else None
+        if known is not None and known[0] is pod and known[1] == demand:
+            return known[2]
+        out = self._pod_usage(pod, demand)
+        if uid is not None:
+            if len(self._usage_of) >= 4096:
+                self._usage_of.clear()
+            self._usage_of[uid] = (pod, demand, out)
+        return out
+
+    def _pod_usage(self, pod: Obj, demand: tuple[float, float]) -> dict[str, tuple[int, int]]:
+        """``pod_usage`` computed afresh."""
         cs = _containers(pod)
         if not cs:
             return {}
@@ -166,11 +186,12 @@ class UsageModel:
             c_mem = s.idle_memory_bytes if mem is None else mem / len(cs)
             c_cpu += demand[0] / len(cs)
             c_mem += demand[1] / len(cs)
-            lim = _limit(c, "cpu", "milli")
-            if lim is not None:
-                c_cpu = min(c_cpu, lim)
-            lim = _limit(c, "memory", "bytes")
-            if lim is not None:
-                c_mem = min(c_mem, lim)
+            if (c.get("resources") or {}).get("limits"):  # (none: no parsing to do)
+                lim = _limit(c, "cpu", "milli")
+                if lim is not None:
+                    c_cpu = min(c_cpu, lim)
+                lim = _limit(c, "memory", "bytes")
+                if lim is not None:
+                    c_mem = min(c_mem, lim)
             out[c.get("name", "")] = (int(round(c_cpu)), int(round(c_mem)))
         return out

@@ -120,11 +120,13 @@ class Controller:
         thousands of reconciles, most of them alone at their instant.)"""
         queue = self.queue
         watch = self.settle_watch
+        # ``queue.get()`` inlined: the keys are handed out in order and marked as processing
+        keys, queued, processing = queue.keys, queue._queued, queue._processing
         done = 0
-        while done < count:
-            key = queue.get()
-            if key is None:
-                break
+        while done < count and keys:
+            key = keys.popleft()
+            queued.discard(key)
+            processing.add(key)
             done += 1
             self.reconciles += 1
             if watch.active:

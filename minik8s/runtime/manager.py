@@ -161,9 +161,10 @@ class Manager:
     def _new_settle(self) -> None:
         """Livelock counts start afresh (per controller, on its first reconcile)."""
         watch = self._watch
-        for c in watch.flagged:
-            c.churning = None
-        watch.flagged.clear()
+        if watch.flagged:
+            for c in watch.flagged:
+                c.churning = None
+            watch.flagged.clear()
         watch.settle += 1
 
     async def _settle_rounds(self, max_rounds: int, clock: VirtualClock | None) -> int:
@@ -183,19 +184,23 @@ class Manager:
         self._new_settle()
         total = 0
         watch = self._watch
-        run_ready = self.run_ready
+        run_ready, ready = self.run_ready, self._ready
+        # ``run_ready()`` and ``busy()`` are asked only when some queue may have keys (most
+        # rounds of a virtual hour have none: a timer fires, its key is reconciled, and the
+        # next round finds nothing); the set is never rebound
+        pending = self._pending
         for _ in range(max_rounds):
-            n = run_ready()
+            n = run_ready() if pending else 0
             if clock is not None:
                 n += clock.fire_due()
             total += n
-            if n == 0 and not self.busy():
+            if n == 0 and not (pending and ready()):
                 return total
             if watch.flagged:
                 churning = [(c.name, c.churning) for c in self.controllers if c.churning is not None]
                 raise SettleError(self._churn_report(churning))
             # the background task's batch (nothing when no queue has keys)
-            self._unyielded += n + run_ready()
+            self._unyielded += n + (run_ready() if pending else 0)
             if clock is None or self._unyielded >= YIELD_EVERY:
                 self._unyielded = 0
                 await asyncio.sleep(0)

@@ -24,8 +24,9 @@ class WorkQueue:
     def __init__(self, clock: Clock, on_ready: Callable[[], None] = lambda: None) -> None:
         self._clock = clock
         self._on_ready = on_ready
-        #: the queued keys, in order (read-only outside: the manager asks ``len`` of it, a C
-        #: call, thousands of times in a virtual hour)
+        #: the queued keys, in order (outside, the manager asks ``len`` of it, a C call,
+        #: thousands of times in a virtual hour, and ``Controller.process_some`` takes keys
+        #: from it as ``get`` does)
         self.keys: collections.deque[Hashable] = collections.deque()
         self._queued: set[Hashable] = set()
         self._processing: set[Hashable] = set()
@@ -63,7 +64,13 @@ class WorkQueue:
 
         def fire() -> None:
             self._timers.pop(key, None)
-            self.add(key)
+            # ``add`` inlined (a virtual hour fires thousands of these)
+            if key in self._processing:
+                self._dirty.add(key)
+            elif key not in self._queued:
+                self._queued.add(key)
+                self.keys.append(key)
+                self._on_ready()
 
         self._timers[key] = self._clock.call_at(when, fire)
 

@@ -131,3 +131,49 @@ def test_recommendation_windows_match_a_full_scan_in_order_or_not() -> None:
             assert mem.recommendations == plain
             scanned = scanned or not mem.in_order
         assert scanned == back
+
+
+def test_static_pod_facts_judge_readiness_as_unready_does_at_every_time() -> None:
+    """A sync splits ``_unready`` into what a pod object says once (memoized per object) and
+    the end of its cpu initialization period: the same verdict for every pod shape, resource
+    and time around those edges."""
+    from minik8s.controllers.hpa import HpaSettings, _static_facts, _unready
+
+    s = HpaSettings()
+    start = "2026-01-01T00:00:00Z"
+    t0 = 1767225600.0
+
+    def pod(phase: str | None, start_time: str | None, *conds: dict[str, Any]) -> dict[str, Any]:
+        status: dict[str, Any] = {"conditions": list(conds)}
+        if phase:
+            status["phase"] = phase
+        if start_time:
+            status["startTime"] = start_time
+        return {"metadata": {"name": "p", "uid": "u"}, "status": status, "spec": {"containers": [
+            {"name": "a", "resources": {"requests": {"cpu": "200m", "memory": "64Mi"}}}]}}
+
+    def ready(status: str, ltt: str | None = None) -> dict[str, Any]:
+        return {"type": "Ready", "status": status, **({"lastTransitionTime": ltt} if ltt else {})}
+
+    pods = [pod("Pending", start, ready("True")), pod("Running", None, ready("True")),
+            pod("Running", start), pod("Running", start, {"type": "Other", "status": "True"}),
+            pod("Running", start, ready("True")), pod("Running", start, ready("Unknown")),
+            pod("Running", start, ready("False", "2026-01-01T00:00:10Z")),
+            pod("Running", start, ready("False", "2026-01-01T00:01:00Z")),
+            pod("Running", start, ready("False")), pod("Running", start, ready("True"), ready("False"))]
+    amount = {"cpu": lambda v: 200, "memory": lambda v: 64 << 20}
+    for p in pods:
+        for resource in ("cpu", "memory"):
+            facts = _static_facts(p, p["metadata"], resource, None, lambda n, v: amount[n](v), s)
+            assert facts is not None
+            req, unready, init_until, before, after = facts
+            assert req == amount[resource]("")
+            for now in (t0, t0 + 299, t0 + 300, t0 + 301, t0 + 3600):
+                got = unready
+                if got is None:
+                    got = before if init_until > now else after
+                    if got is None:
+                        got = _unready(p, resource, now, s)
+                assert got == _unready(p, resource, now, s), (p["status"], resource, now)
+    gone = pod("Failed", start, ready("True"))
+    assert _static_facts(gone, gone["metadata"], "cpu", None, lambda n, v: 1, s) is None

@@ -36,3 +36,32 @@ def test_a_node_is_sampled_only_while_ready() -> None:
     assert len(every) >= 2 and node in every
     assert down == still_down == every - {node}
     assert back == every
+
+
+def test_pod_usage_answers_again_only_for_the_same_pod_object_and_demand() -> None:
+    """UsageModel remembers a pod's usage while only the pod object and its demand decide it:
+    a new object, another demand, an override or a usage rule give a fresh answer."""
+    from minik8s.metrics.usage import UsageModel, UsageSettings
+
+    def pod(cpu_usage: str | None = None, limit: str | None = None) -> dict:
+        md: dict = {"name": "p", "namespace": "default", "uid": "u1"}
+        if cpu_usage:
+            md["annotations"] = {"minik8s.io/cpu-usage": cpu_usage}
+        res = {"limits": {"cpu": limit}} if limit else {}
+        return {"metadata": md, "spec": {"containers": [{"name": "a", "resources": res}]}}
+
+    settings = UsageSettings()
+    model = UsageModel(settings, lambda: 0.0, lambda ns, name: [], lambda: [])
+    p = pod()
+    first = model.pod_usage(p)
+    assert first == {"a": (1, 4 * 1024 * 1024)}
+    assert model.pod_usage(p) is first  # the same object and demand: the same answer
+    assert model.pod_usage(p, (300.0, 0.0)) == {"a": (301, 4 * 1024 * 1024)}
+    assert model.pod_usage(pod("250m")) == {"a": (250, 4 * 1024 * 1024)}  # a new object
+    assert model.pod_usage(pod("250m", limit="100m")) == {"a": (100, 4 * 1024 * 1024)}
+    model.set_usage("default", "p", cpu="50m")
+    assert model.pod_usage(p) == {"a": (50, 4 * 1024 * 1024)}
+    model.clear_usage("default", "p")
+    assert model.pod_usage(p) == first
+    settings.usage = [{"selector": "", "cpu": "70m"}]
+    assert model.pod_usage(p) == {"a": (70, 4 * 1024 * 1024)}

@@ -56,3 +56,15 @@ def test_average_value_targets() -> None:
 def test_no_samples_is_an_error() -> None:
     with pytest.raises(rc.MetricsUnavailable):
         rc.utilization(pods(None, None), 50, 2)
+
+
+@pytest.mark.parametrize("facts, message", [
+    ([rc.PodFacts("p0", 100, 50, active=False)], "no pods"),
+    ([rc.PodFacts("p0", 100, 50), rc.PodFacts("p1", 0, None)], "missing request for cpu"),
+    ([rc.PodFacts("p0", 100, None), rc.PodFacts("p1", 100, 50, unready=True)],
+     "no metrics returned from resource metrics API"),
+])
+def test_errors_in_the_real_order(facts: list[rc.PodFacts], message: str) -> None:
+    """No active pods, then a pod without a request, then no ready pod with a metric."""
+    with pytest.raises(rc.MetricsUnavailable, match=message):
+        rc.utilization(facts, 50, 1)
