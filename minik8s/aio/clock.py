@@ -15,6 +15,8 @@ import math
 import time as _time
 from collections.abc import Callable
 
+from minik8s.memo import remember
+
 
 class Timer:
     """A scheduled callback; ``cancel()`` before it fires to drop it."""
@@ -153,7 +155,7 @@ _SECONDS: dict[int, str] = {}
 #: stamp -> epoch seconds for the timestamps controllers re-read on every look (Lease renewTime,
 #: heartbeats); parsing is pure, so a memo is always right
 _PARSED: dict[str, float] = {}
-#: each memo here is cleared when it holds this many entries, to stay bounded
+#: each memo here holds at most this many entries (``remember``: the oldest go first)
 _MEMO_MAX = 4096
 
 
@@ -161,9 +163,7 @@ def _seconds_stamp(s: int) -> str:
     """``YYYY-MM-DDTHH:MM:SS`` of whole epoch seconds, as ``strftime`` writes it."""
     stamp = _SECONDS.get(s)
     if stamp is None:
-        if len(_SECONDS) >= _MEMO_MAX:
-            _SECONDS.clear()
-        stamp = _SECONDS[s] = _format_seconds(s)
+        stamp = remember(_SECONDS, s, _format_seconds(s), _MEMO_MAX)
     return stamp
 
 
@@ -172,9 +172,8 @@ def _format_seconds(s: int) -> str:
     day, sec = divmod(s, 86400)
     date = _DAYS.get(day)
     if date is None:
-        if len(_DAYS) >= _MEMO_MAX:
-            _DAYS.clear()
-        date = _DAYS[day] = _dt.datetime.fromtimestamp(day * 86400, _dt.timezone.utc).strftime("%Y-%m-%d")
+        date = remember(_DAYS, day, _dt.datetime.fromtimestamp(day * 86400, _dt.timezone.utc)
+                        .strftime("%Y-%m-%d"), _MEMO_MAX)
     m, sec = divmod(sec, 60)
     return date + _T_HH_MM[m] + _COLON_SS[sec]
 
@@ -234,7 +233,7 @@ def _format_micro(t: float) -> str:
     stamp = f"{_seconds_stamp(seconds)}.{us:06d}Z"
     # what parse_rfc3339 will make of it (datetime.timestamp(): whole microseconds / 10^6): a
     # stamp written now (a Lease renewTime) is read back by every look at it
-    _remember(stamp, (seconds * 1_000_000 + us) / 1_000_000)
+    remember(_PARSED, stamp, (seconds * 1_000_000 + us) / 1_000_000, _MEMO_MAX)
     return stamp
 
 
@@ -242,16 +241,8 @@ def parse_rfc3339(s: str) -> float:
     """Parse the timestamps Kubernetes writes (``Z`` or offset, optional fraction)."""
     t = _PARSED.get(s)
     if t is None:
-        t = _parse_rfc3339(s)
-        _remember(s, t)
+        t = remember(_PARSED, s, _parse_rfc3339(s), _MEMO_MAX)
     return t
-
-
-def _remember(stamp: str, t: float) -> None:
-    """Record what ``stamp`` parses to (bounded: the memo starts over when full)."""
-    if len(_PARSED) >= _MEMO_MAX:
-        _PARSED.clear()
-    _PARSED[stamp] = t
 
 
 def _parse_rfc3339(s: str) -> float:

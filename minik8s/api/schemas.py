@@ -30,6 +30,8 @@ from typing import Any
 
 import orjson
 
+from minik8s.memo import remember
+
 #: One node of the strategic-merge-patch metadata tree (see ``patch_meta``).
 PatchMeta = dict[str, Any]
 
@@ -392,9 +394,7 @@ def _subtree_json(node: _Node, key: str, value: Any) -> tuple[int, bytes] | None
 
 
 def _remember(key: tuple[int, bytes], bit: int) -> None:
-    if len(_CLEAN) >= CLEAN_MEMO_SIZE and key not in _CLEAN:
-        del _CLEAN[next(iter(_CLEAN))]
-    _CLEAN[key] = _CLEAN.get(key, 0) | bit
+    remember(_CLEAN, key, _CLEAN.get(key, 0) | bit, CLEAN_MEMO_SIZE)
 
 
 # --------------------------------------------------------------------------- unknown fields (API)

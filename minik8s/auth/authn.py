@@ -26,6 +26,7 @@ import orjson
 from minik8s.aio.clock import Clock
 from minik8s.api import errors
 from minik8s.auth.user import ANONYMOUS_USER, UserInfo, sa_groups, sa_username, with_authenticated
+from minik8s.memo import remember
 from minik8s.store.store import Store
 
 Obj = dict[str, Any]
@@ -33,7 +34,7 @@ ISSUER = "https://kubernetes.default.svc.cluster.local"
 #: ``--api-audiences``: a token must be meant for one of these
 API_AUDIENCES = (ISSUER,)
 CREDENTIAL_ID = "authentication.kubernetes.io/credential-id"
-#: verified service-account tokens kept before the cache starts over
+#: verified service-account tokens kept at most (the oldest make room: ``remember``)
 CACHE_SIZE = 4096
 
 
@@ -102,10 +103,7 @@ class ServiceAccountTokens:
     def verify(self, token: str) -> UserInfo:
         hit = self._verified.get(token)
         if hit is None:
-            hit = self._verify(token)
-            if len(self._verified) >= CACHE_SIZE:
-                self._verified.clear()
-            self._verified[token] = hit
+            hit = remember(self._verified, token, self._verify(token), CACHE_SIZE)
         user, exp, ns, name, uid = hit
         if self.clock.now() >= exp:
             self._verified.pop(token, None)

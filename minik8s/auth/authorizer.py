@@ -22,6 +22,7 @@ from typing import Any
 from minik8s.auth import rbac
 from minik8s.auth.requestinfo import RequestInfo
 from minik8s.auth.user import PRIVILEGED_GROUP, UserInfo
+from minik8s.memo import remember
 from minik8s.store.store import Store
 
 Obj = dict[str, Any]
@@ -31,7 +32,7 @@ CLUSTER_ROLES = f"clusterroles.{GROUP}"
 ROLE_BINDINGS = f"rolebindings.{GROUP}"
 CLUSTER_ROLE_BINDINGS = f"clusterrolebindings.{GROUP}"
 MODES = ("AlwaysAllow", "AlwaysDeny", "RBAC")
-#: resolved (user, namespace) entries kept before the cache starts over
+#: resolved (user, namespace) entries kept at most (the oldest make room: ``remember``)
 CACHE_SIZE = 4096
 
 
@@ -85,10 +86,7 @@ class RBACAuthorizer:
             rbs = self.store.resource(ROLE_BINDINGS).by_namespace.get(namespace, {})
             for n in sorted(rbs):
                 self._visit(user, rbs[n], namespace, out)
-        if len(self._cache) >= CACHE_SIZE:
-            self._cache.clear()
-        self._cache[key] = out
-        return out
+        return remember(self._cache, key, out, CACHE_SIZE)
 
     def _visit(self, user: UserInfo, binding: Obj, namespace: str, out: Resolved) -> None:
         subjects = binding.get("subjects") or ()

@@ -32,6 +32,7 @@ from minik8s.auth.user import (
     sa_groups,
     split_sa_username,
 )
+from minik8s.memo import remember
 
 if TYPE_CHECKING:
     from minik8s.auth.component import Auth
@@ -43,7 +44,7 @@ IMPERSONATE_USER = "Impersonate-User"
 IMPERSONATE_GROUP = "Impersonate-Group"
 IMPERSONATE_UID = "Impersonate-Uid"
 IMPERSONATE_EXTRA = "impersonate-extra-"
-#: parsed request attributes kept per (method, path, query) before the cache starts over
+#: parsed request attributes kept per (method, path, query) at most
 INFO_CACHE = 4096
 
 
@@ -136,10 +137,8 @@ def middleware(auth: Auth) -> Callable[[web.Request, Handler], Awaitable[web.Str
         key = (request.method, request.path, request.query_string)
         info = infos.get(key)
         if info is None:
-            info = requestinfo.parse(request.method, request.path, request.query)
-            if len(infos) >= INFO_CACHE:
-                infos.clear()
-            infos[key] = info
+            info = remember(infos, key, requestinfo.parse(request.method, request.path,
+                                                          request.query), INFO_CACHE)
         ok, reason = authz.authorize(user, info)
         if not ok:
             raise forbidden(user, info, reason)

@@ -24,6 +24,7 @@ from typing import Any
 from minik8s.api import errors, quantity, selectors
 from minik8s.aio.clock import parse_rfc3339
 from minik8s.controllers import replica_calculator as rc
+from minik8s.memo import remember
 from minik8s.registry.registry import WriteOptions
 from minik8s.runtime.context import ControllerContext
 from minik8s.runtime.controller import Request, Result
@@ -133,10 +134,8 @@ def setup(ctx: ControllerContext) -> None:
             return quantity.milli(v) if name == "cpu" else quantity.whole(v)
         n = amounts.get((name, v))
         if n is None:
-            n = quantity.milli(v) if name == "cpu" else quantity.whole(v)
-            if len(amounts) >= 1024:
-                amounts.clear()
-            amounts[(name, v)] = n
+            n = remember(amounts, (name, v),
+                         quantity.milli(v) if name == "cpu" else quantity.whole(v), 1024)
         return n
 
     #: pod uid -> (pod object, resource, container, ``_static_facts`` of them): every sync
@@ -152,9 +151,7 @@ def setup(ctx: ControllerContext) -> None:
             return known[3]
         facts = _static_facts(p, md, name, container, amount, settings)
         if uid is not None:
-            if len(static_facts) >= 4096:
-                static_facts.clear()
-            static_facts[uid] = (p, name, container, facts)
+            remember(static_facts, uid, (p, name, container, facts), 4096)
         return facts
 
     def metric_proposal(hpa: Obj, spec: Obj, scale: Obj, selected: list[Obj],

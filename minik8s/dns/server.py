@@ -17,6 +17,7 @@ from typing import Any
 from dnslib import AAAA, CNAME, EDNS0, PTR, QTYPE, RCODE, RR, SOA, SRV, TXT, A, DNSRecord
 
 from minik8s.dns import records
+from minik8s.memo import remember
 
 log = logging.getLogger("minik8s.dns")
 
@@ -87,8 +88,8 @@ class DnsHandler:
             if cached is not None:
                 return data[:2] + cached
         reply = self._slow(data, tcp)
-        if reply is not None and hit is not None and len(self._cache) < CACHE_MAX:
-            self._cache[hit[0] + (b"T" if tcp else b"U")] = reply[2:]
+        if reply is not None and hit is not None:
+            remember(self._cache, hit[0] + (b"T" if tcp else b"U"), reply[2:], CACHE_MAX)
         return reply
 
     def _slow(self, data: bytes, tcp: bool) -> bytes | None:

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from minik8s.api import quantity, selectors
+from minik8s.memo import remember
 
 Obj = dict[str, Any]
 CPU_USAGE = "minik8s.io/cpu-usage"
@@ -168,9 +169,7 @@ class UsageModel:
             return known[2]
         out = self._pod_usage(pod, demand)
         if uid is not None:
-            if len(self._usage_of) >= 4096:
-                self._usage_of.clear()
-            self._usage_of[uid] = (pod, demand, out)
+            remember(self._usage_of, uid, (pod, demand, out), 4096)
         return out
 
     def _pod_usage(self, pod: Obj, demand: tuple[float, float]) -> dict[str, tuple[int, int]]:

@@ -32,6 +32,7 @@ import orjson
 
 from minik8s.api import errors
 from minik8s.api.resources import Resource
+from minik8s.memo import remember
 from minik8s.registry import fieldpath, fieldschema, fieldvalues, strategy
 
 if TYPE_CHECKING:
@@ -187,10 +188,8 @@ def _single_list(manager: str, operation: str, api_version: str, time: str | Non
     key = (manager, operation, api_version, time, subresource, id(fields_v1))
     hit = _SHARED_LISTS.get(key)
     if hit is None or hit[0] is not fields_v1:
-        if len(_SHARED_LISTS) >= SHARED_LISTS_SIZE:
-            del _SHARED_LISTS[next(iter(_SHARED_LISTS))]
-        hit = _SHARED_LISTS[key] = (fields_v1, [_entry_dict(
-            manager, operation, api_version, time, subresource, fields_v1)])
+        hit = remember(_SHARED_LISTS, key, (fields_v1, [_entry_dict(
+            manager, operation, api_version, time, subresource, fields_v1)]), SHARED_LISTS_SIZE)
     return hit[1]
 
 
@@ -253,9 +252,7 @@ def _created_sets(t: fieldschema.Type, new: Obj, has_status: bool
     added, modified, removed = _compare(t, None, new, has_status, None)
     owned = fieldpath.encode(fieldpath.difference(fieldpath.union(added, modified), _STRIP))
     if key is not None:
-        if len(_CREATED) >= CREATED_MEMO_SIZE:
-            del _CREATED[next(iter(_CREATED))]
-        _CREATED[key] = (t, added, modified, removed, owned)
+        remember(_CREATED, key, (t, added, modified, removed, owned), CREATED_MEMO_SIZE)
     return added, modified, removed, owned
 
 
@@ -439,9 +436,8 @@ OWNED_SIZE = 256
 
 def _remember_owned(live: list[Any], key: tuple[str, str, str, str], modified: Node,
                     mine: Obj) -> None:
-    if len(_OWNED) >= OWNED_SIZE:
-        _OWNED.clear()  # bounded: what is met again is checked again
-    _OWNED[id(live)] = (live, key, modified, mine)
+    # bounded: a list met again after its entry was dropped is checked again
+    remember(_OWNED, id(live), (live, key, modified, mine), OWNED_SIZE)
 
 
 def _owned_entry(live: list[Any], key: tuple[str, str, str, str], modified: Node,

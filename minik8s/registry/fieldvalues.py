@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from minik8s.memo import remember
 from minik8s.registry import fieldpath, fieldschema
 
 Node = fieldpath.Node
@@ -51,9 +52,7 @@ def item_pe(t: Type, item: Any) -> str | None:
             if type(v) is str:  # the usual key (a name, a type): its text is memoized
                 pe = _KEY_PES.get((k, v))
                 if pe is None:
-                    if len(_KEY_PES) >= KEY_PES_SIZE:
-                        _KEY_PES.clear()
-                    pe = _KEY_PES[(k, v)] = "k:" + fieldpath.json_text(kv)
+                    pe = remember(_KEY_PES, (k, v), "k:" + fieldpath.json_text(kv), KEY_PES_SIZE)
                 return pe
         return "k:" + fieldpath.json_text(kv) if kv else None
     if item is None or type(item) in (dict, list):
@@ -146,8 +145,7 @@ def leaves_modified(t: Type, paths: list[tuple[str | int, ...]], old: Any) -> No
     key = (id(t), tp)
     plan = _PLANS.get(key)
     if plan is None or plan.t is not t:
-        plan = _Plan(t, tp)
-        _remember(_PLANS, key, plan)
+        plan = remember(_PLANS, key, _Plan(t, tp), LEAVES_SIZE)
     if plan.node is not None or plan.templates is None:
         return plan.node  # no granular list on the way; or declined
     pes = plan.item_pes(old)
@@ -156,8 +154,7 @@ def leaves_modified(t: Type, paths: list[tuple[str | int, ...]], old: Any) -> No
     lkey = (id(t), tp, pes)
     got = _LISTED.get(lkey)
     if got is None or got[0] is not t:
-        got = (t, _leaves_node(plan.fill(pes)))
-        _remember(_LISTED, lkey, got)
+        got = remember(_LISTED, lkey, (t, _leaves_node(plan.fill(pes))), LEAVES_SIZE)
     return got[1]
 
 
@@ -221,12 +218,6 @@ _PLANS: dict[tuple[int, Paths], _Plan] = {}
 #: crossed items' path elements): a node's heartbeat times, node after node
 _LISTED: dict[tuple[int, Paths, tuple[str, ...]], tuple[Type, Node]] = {}
 LEAVES_SIZE = 256
-
-
-def _remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
-    if len(memo) >= LEAVES_SIZE:
-        del memo[next(iter(memo))]
-    memo[key] = value
 
 
 def _template(t: Type, path: tuple[str | int, ...], n: int,

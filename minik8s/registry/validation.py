@@ -16,6 +16,7 @@ import orjson
 
 from minik8s.api import crd
 from minik8s.api.errors import FieldError
+from minik8s.memo import remember
 
 Obj = dict[str, Any]
 Validator = Callable[[Obj, Obj | None], list[FieldError]]
@@ -64,8 +65,8 @@ def _containers(spec: Obj, path: str) -> list[FieldError]:
 #: ``resources`` (requests, limits) found valid, by their JSON (which tells ``1`` from
 #: ``true``; bodies are plain JSON by now): containers repeat a handful of resource specs,
 #: and the Fraction arithmetic of checking one costs more than the rest of a container's
-#: validation. Bounded.
-_VALID_RESOURCES: set[bytes] = set()
+#: validation. Bounded (a dict, not a set: ``remember`` drops the oldest keys).
+_VALID_RESOURCES: dict[bytes, bool] = {}
 VALID_RESOURCES_SIZE = 1024
 
 
@@ -82,9 +83,7 @@ def _quantities(res_spec: Obj, path: str) -> list[FieldError]:
         return []
     errs = _check_quantities(res_spec, path)
     if key is not None and not errs:
-        if len(_VALID_RESOURCES) >= VALID_RESOURCES_SIZE:
-            _VALID_RESOURCES.clear()
-        _VALID_RESOURCES.add(key)
+        remember(_VALID_RESOURCES, key, True, VALID_RESOURCES_SIZE)
     return errs
 
 
@@ -663,8 +662,9 @@ def qualified_name_errors(key: str) -> list[str]:
 
 
 #: label (key, value) pairs found valid: objects of one kind repeat a few labels, and
-#: the regular expressions cost more than the rest of metadata validation. Bounded.
-_VALID_LABELS: set[tuple[str, str]] = set()
+#: the regular expressions cost more than the rest of metadata validation. Bounded (a dict,
+#: not a set: ``remember`` drops the oldest keys).
+_VALID_LABELS: dict[tuple[str, str], bool] = {}
 VALID_LABELS_SIZE = 4096
 
 
@@ -676,9 +676,7 @@ def validate_labels(labels: dict[str, Any], path: str) -> list[FieldError]:
         n = len(errs)
         _label_errors(k, v, path, errs)
         if len(errs) == n and type(k) is str and type(v) is str:
-            if len(_VALID_LABELS) >= VALID_LABELS_SIZE:
-                _VALID_LABELS.clear()
-            _VALID_LABELS.add((k, v))
+            remember(_VALID_LABELS, (k, v), True, VALID_LABELS_SIZE)
     return errs
 
 

@@ -19,6 +19,7 @@ from time import perf_counter
 from typing import Any
 
 from minik8s.aio.clock import Clock
+from minik8s.memo import remember
 from minik8s.runtime.queue import WorkQueue
 
 log = logging.getLogger("minik8s.controllers")
@@ -39,7 +40,7 @@ class Result:
     requeue: bool = False
 
 
-#: delay -> its Result, for ``requeue_after`` (bounded: starts over when full)
+#: delay -> its Result, for ``requeue_after`` (bounded: ``remember``)
 _REQUEUES: dict[float, Result] = {}
 
 
@@ -49,9 +50,7 @@ def requeue_after(seconds: float) -> Result:
     few delays thousands of times."""
     r = _REQUEUES.get(seconds)
     if r is None:
-        if len(_REQUEUES) >= 256:
-            _REQUEUES.clear()
-        r = _REQUEUES[seconds] = Result(requeue_after=seconds)
+        r = remember(_REQUEUES, seconds, Result(requeue_after=seconds), 256)
     return r
 
 

@@ -13,11 +13,11 @@ per topology domain; the plugins read the attributes.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from minik8s.api import selectors
+from minik8s.memo import remember
 from minik8s.scheduler import quantity
 
 DEFAULT_MILLI_CPU_REQUEST = 100  # schedutil.DefaultMilliCPURequest
@@ -163,11 +163,10 @@ def _host_ports(spec: Mapping[str, Any]) -> tuple[tuple[str, str, int], ...]:
     return tuple(ports)
 
 
-#: id(pod dict) -> its PodInfo, oldest first (see ``PodInfo.of``). OrderedDicts: dropping a
-#: plain dict's first key over and over makes finding the next first key O(size)
-_PARSED: OrderedDict[int, PodInfo] = OrderedDict()
+#: id(pod dict) -> its PodInfo (see ``PodInfo.of``)
+_PARSED: dict[int, PodInfo] = {}
 #: uid -> the latest PodInfo parsed for it (a new version with the same spec reuses the parse)
-_BY_UID: OrderedDict[str, PodInfo] = OrderedDict()
+_BY_UID: dict[str, PodInfo] = {}
 _PARSED_MAX = 4096
 
 
@@ -223,13 +222,10 @@ class PodInfo:
             self = prev._restated(pod)
         else:
             self = cls._parse(pod)
-        if len(_PARSED) >= _PARSED_MAX:
-            _PARSED.popitem(last=False)
-        _PARSED[id(pod)] = self  # holds the pod, so its id cannot be reused while cached
+        # holds the pod, so its id cannot be reused while cached
+        remember(_PARSED, id(pod), self, _PARSED_MAX)
         if uid:
-            if len(_BY_UID) >= _PARSED_MAX and uid not in _BY_UID:
-                _BY_UID.popitem(last=False)
-            _BY_UID[uid] = self
+            remember(_BY_UID, uid, self, _PARSED_MAX)
         return self
 
     def _copy(self) -> PodInfo:

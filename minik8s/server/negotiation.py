@@ -19,6 +19,7 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from minik8s.api import errors
+from minik8s.memo import remember
 
 JSON = "application/json"
 YAML = "application/yaml"
@@ -88,9 +89,7 @@ def negotiate(request: web.Request) -> Accept:
     if accept is None:
         accept = _negotiate(header)
         if len(header) <= 256:  # (an odd long header is parsed each time instead)
-            if len(_NEGOTIATED) >= _NEGOTIATED_MAX:
-                _NEGOTIATED.clear()
-            _NEGOTIATED[header] = accept
+            remember(_NEGOTIATED, header, accept, _NEGOTIATED_MAX)
     return accept
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from minik8s.memo import remember
 from minik8s.scheduler.nodeinfo import NodeInfo
 from minik8s.scheduler.plugins.helper import default_normalize_score
 from minik8s.scheduler.podinfo import PodInfo, Taint, Toleration, tolerated
@@ -53,9 +54,8 @@ class TaintToleration:
     def _rejection(self, taint: Taint) -> Status:
         st = self._rejections.get((taint.key, taint.value))
         if st is None:
-            st = unresolvable(ERR_REASON_UNTOLERATED % (taint.key, taint.value), plugin=NAME)
-            if len(self._rejections) < 1024:
-                self._rejections[(taint.key, taint.value)] = st
+            st = remember(self._rejections, (taint.key, taint.value), unresolvable(
+                ERR_REASON_UNTOLERATED % (taint.key, taint.value), plugin=NAME), 1024)
         return st
 
     def pre_score(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo]) -> Status | None:

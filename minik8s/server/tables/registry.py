@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from minik8s.api import errors, resources
+from minik8s.memo import remember
 from minik8s.server.tables import cluster, crd, docs, network, pods, storage, workloads
 from minik8s.server.tables import format as fmt
 from minik8s.server.tables import printer as pr
@@ -128,9 +129,7 @@ def _crd_printer(res: resources.Resource) -> pr.Printer:
     except ValueError:
         return DEFAULT_PRINTER
     printer = pr.Printer(tuple(columns), cells)
-    if len(_CRD_PRINTERS) > 1024:
-        _CRD_PRINTERS.clear()
-    _CRD_PRINTERS[id(res)] = (res, printer)
+    remember(_CRD_PRINTERS, id(res), (res, printer), 1024)
     return printer
 
 
