@@ -23,6 +23,7 @@ from typing import Any
 
 from minik8s.api import errors, quantity, selectors
 from minik8s.aio.clock import parse_rfc3339
+from minik8s.controllers import podcontrol
 from minik8s.controllers import replica_calculator as rc
 from minik8s.memo import remember
 from minik8s.registry.registry import WriteOptions
@@ -177,7 +178,7 @@ def setup(ctx: ControllerContext) -> None:
             if unready is None:
                 unready = initializing if init_until > now else initialized
                 if unready is None:
-                    unready = _unready(p, name, now, settings)
+                    unready = _late_unready(p, settings)
             usage = None if store is None else \
                 store.usage_sum(md.get("namespace", ""), md["name"], index, container)
             facts.append(rc.PodFacts(md["name"], req, usage, True, unready))
@@ -460,9 +461,8 @@ def _window_extremes(mem: _Memory, proposed: int, up_after: float,
     up = reps[bisect.bisect_right(times, up_after):]
     down = reps[bisect.bisect_right(times, down_after):]
     # (not min/max(..., default=): keyword arguments make those calls several times slower)
-    up_rec = min(up) if up else proposed
-    down_rec = max(down) if down else proposed
-    return (up_rec if up_rec < proposed else proposed), (down_rec if down_rec > proposed else proposed)
+    return (min(proposed, min(up)) if up else proposed), \
+        (max(proposed, max(down)) if down else proposed)
 
 
 def _remember(mem: _Memory, now: float, proposed: int, kept_after: float) -> None:
@@ -490,16 +490,19 @@ def parse_time(value: Any) -> float | None:
         return None
 
 
-#: what a sync needs of a pod that does not depend on time or metrics: (requested amount,
-#: unready whatever the time or None, end of the cpu initialization period, unready before
-#: it, unready after it or None when only ``_unready`` can tell)
+#: what a sync needs of a pod that does not depend on time or metrics: the requested amount,
+#: then ``_Readiness``
 _Static = tuple[int, "bool | None", float, bool, "bool | None"]
+#: a pod's readiness as the calculator judges it, split at the end of its cpu initialization
+#: period: (unready whatever the time, or None; end of the period; unready before it; unready
+#: after it, or None when only ``_late_unready`` can tell)
+_Readiness = tuple["bool | None", float, bool, "bool | None"]
 
 
 def _static_facts(p: Obj, md: Obj, resource: str, container: str | None,
                   amount: Callable[[str, Any], int], s: HpaSettings) -> _Static | None:
-    """A pod's request and readiness as ``_unready`` judges it, split at the end of its cpu
-    initialization period; None for pods the calculator skips (being deleted, Failed)."""
+    """A pod's request and ``_readiness``; None for pods the calculator skips (being
+    deleted, Failed)."""
     status = p.get("status") or {}
     if md.get("deletionTimestamp") or status.get("phase") == "Failed":
         return None
@@ -510,41 +513,40 @@ def _static_facts(p: Obj, md: Obj, resource: str, container: str | None,
         v = ((c.get("resources") or {}).get("requests") or {}).get(resource)
         if v is not None:
             req += amount(resource, v)
-    if status.get("phase") == "Pending":
-        return req, True, 0.0, True, True
-    if resource != "cpu":
-        return req, False, 0.0, False, False
-    start = parse_time(status.get("startTime"))
-    if start is None:
-        return req, True, 0.0, True, True
-    for ready in status.get("conditions") or ():  # the first Ready condition
-        if ready.get("type") == "Ready":
-            break
-    else:
-        return req, True, 0.0, True, True
-    # Ready=False after the initialization period compares lastTransitionTime: left to _unready
-    after = None if ready.get("status") == "False" else False
-    return req, None, start + s.cpu_initialization_period, ready.get("status") != "True", after
+    return (req, *_readiness(p, resource, s))
 
 
 def _unready(pod: Obj, resource: str, now: float, s: HpaSettings) -> bool:
     """Pods the calculator ignores when scaling up (the real groupPods rules, for cpu)."""
+    always, init_until, initializing, after = _readiness(pod, resource, s)
+    if always is not None:
+        return always
+    if init_until > now:
+        return initializing
+    return _late_unready(pod, s) if after is None else after
+
+
+def _readiness(pod: Obj, resource: str, s: HpaSettings) -> _Readiness:
+    """What ``_unready`` says of this pod, at any time (see ``_Readiness``)."""
     status = pod.get("status") or {}
     if status.get("phase") == "Pending":
-        return True
+        return True, 0.0, True, True
     if resource != "cpu":
-        return False
+        return False, 0.0, False, False
     start = parse_time(status.get("startTime"))
-    if start is None:
-        return True
-    for ready in status.get("conditions") or ():  # the first Ready condition
-        if ready.get("type") == "Ready":
-            break
-    else:
-        return True
-    if start + s.cpu_initialization_period > now:
-        return ready.get("status") != "True"
-    if ready.get("status") != "False":
-        return False  # (whatever its lastTransitionTime says)
+    ready = podcontrol.ready_condition(pod)
+    if start is None or ready is None:
+        return True, 0.0, True, True
+    # Ready=False after the initialization period compares lastTransitionTime
+    after = None if ready.get("status") == "False" else False
+    return None, start + s.cpu_initialization_period, ready.get("status") != "True", after
+
+
+def _late_unready(pod: Obj, s: HpaSettings) -> bool:
+    """A running cpu pod found Ready=False after its initialization period: unready when it
+    went so within the initial readiness delay of its start."""
+    start = parse_time((pod.get("status") or {}).get("startTime"))
+    ready = podcontrol.ready_condition(pod)
+    assert start is not None and ready is not None  # as ``_readiness`` found them
     ltt = parse_time(ready.get("lastTransitionTime")) or start
     return start + s.initial_readiness_delay > ltt

@@ -29,6 +29,7 @@ from typing import Any
 
 from minik8s.aio.clock import parse_rfc3339
 from minik8s.api import errors
+from minik8s.controllers import podcontrol
 from minik8s.runtime.context import ControllerContext
 from minik8s.runtime.controller import Request, Result, requeue_after
 from minik8s.api import objects
@@ -199,11 +200,7 @@ def setup(ctx: ControllerContext) -> None:
         if node is None:
             taints_ok.pop(name, None)
             return None
-        ready = None
-        for c in (node.get("status") or {}).get("conditions") or ():  # the first Ready condition
-            if c.get("type") == "Ready":
-                ready = c
-                break
+        ready = podcontrol.ready_condition(node)  # (reads any object's status conditions)
         never = ready is None or not ready.get("lastHeartbeatTime")
         grace = cfg.nodeStartupGracePeriod if never else cfg.nodeMonitorGracePeriod
         deadline = probe_time(node, ready) + grace

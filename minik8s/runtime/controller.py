@@ -119,13 +119,11 @@ class Controller:
         thousands of reconciles, most of them alone at their instant.)"""
         queue = self.queue
         watch = self.settle_watch
-        # ``queue.get()`` inlined: the keys are handed out in order and marked as processing
-        keys, queued, processing = queue.keys, queue._queued, queue._processing
         done = 0
-        while done < count and keys:
-            key = keys.popleft()
-            queued.discard(key)
-            processing.add(key)
+        while done < count:
+            key = queue.get()
+            if key is None:
+                break
             done += 1
             self.reconciles += 1
             if watch.active:
@@ -138,7 +136,6 @@ class Controller:
                         watch.flagged.append(self)
                     self.churning = key
             started = perf_counter()
-            finished = False
             try:
                 result = self.reconcile(key)
             except TerminalError as e:
@@ -149,14 +146,13 @@ class Controller:
                 log.debug("%s: %s: %s (retrying)", self.name, key, e, exc_info=not hasattr(e, "code"))
                 queue.add_rate_limited(key)
             else:
-                if result is not None and result.requeue_after is None and result.requeue:
-                    queue.forget(key)
-                    queue.add_rate_limited(key)
-                else:
-                    queue.succeeded(key, None if result is None else result.requeue_after)
-                    finished = True
+                queue.forget(key)
+                if result is not None:
+                    if result.requeue_after is not None:
+                        queue.add_after(key, result.requeue_after)
+                    elif result.requeue:
+                        queue.add_rate_limited(key)
             finally:
-                if not finished:
-                    queue.done(key)
+                queue.done(key)
                 self.busy_s += perf_counter() - started
         return done

@@ -184,23 +184,19 @@ class Manager:
         self._new_settle()
         total = 0
         watch = self._watch
-        run_ready, ready = self.run_ready, self._ready
-        # ``run_ready()`` and ``busy()`` are asked only when some queue may have keys (most
-        # rounds of a virtual hour have none: a timer fires, its key is reconciled, and the
-        # next round finds nothing); the set is never rebound
-        pending = self._pending
+        run_ready = self.run_ready
         for _ in range(max_rounds):
-            n = run_ready() if pending else 0
+            n = run_ready()
             if clock is not None:
                 n += clock.fire_due()
             total += n
-            if n == 0 and not (pending and ready()):
+            if n == 0 and not self.busy():
                 return total
             if watch.flagged:
                 churning = [(c.name, c.churning) for c in self.controllers if c.churning is not None]
                 raise SettleError(self._churn_report(churning))
             # the background task's batch (nothing when no queue has keys)
-            self._unyielded += n + (run_ready() if pending else 0)
+            self._unyielded += n + run_ready()
             if clock is None or self._unyielded >= YIELD_EVERY:
                 self._unyielded = 0
                 await asyncio.sleep(0)

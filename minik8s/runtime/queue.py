@@ -64,13 +64,7 @@ class WorkQueue:
 
         def fire() -> None:
             self._timers.pop(key, None)
-            # ``add`` inlined (a virtual hour fires thousands of these)
-            if key in self._processing:
-                self._dirty.add(key)
-            elif key not in self._queued:
-                self._queued.add(key)
-                self.keys.append(key)
-                self._on_ready()
+            self.add(key)
 
         self._timers[key] = self._clock.call_at(when, fire)
 
@@ -93,18 +87,6 @@ class WorkQueue:
         self._queued.discard(key)
         self._processing.add(key)
         return key
-
-    def succeeded(self, key: Hashable, requeue_after: float | None) -> None:
-        """After a reconcile that succeeded: ``forget``, ``add_after`` when it asked to look
-        again, then ``done`` (one call for the three: most reconciles of a virtual hour end so)."""
-        if self._failures:
-            self._failures.pop(key, None)
-        if requeue_after is not None:
-            self.add_after(key, requeue_after)
-        self._processing.discard(key)
-        if self._dirty and key in self._dirty:
-            self._dirty.discard(key)
-            self.add(key)
 
     def done(self, key: Hashable) -> None:
         self._processing.discard(key)

@@ -51,7 +51,7 @@ def test_pod_usage_answers_again_only_for_the_same_pod_object_and_demand() -> No
         return {"metadata": md, "spec": {"containers": [{"name": "a", "resources": res}]}}
 
     settings = UsageSettings()
-    model = UsageModel(settings, lambda: 0.0, lambda ns, name: [], lambda: [])
+    model = UsageModel(settings, lambda: 0.0, lambda ns, name: [], list)
     p = pod()
     first = model.pod_usage(p)
     assert first == {"a": (1, 4 * 1024 * 1024)}
