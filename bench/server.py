@@ -32,6 +32,7 @@ import orjson
 from aiohttp import web
 
 from bench import workload
+from minik8s.runtime import gcpolicy
 
 Obj = dict[str, Any]
 
@@ -124,11 +125,9 @@ class Bare:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        # the GC policy minik8s serve uses (freeze after start, generation 2 left to explicit
-        # collections), so the ceiling is not slowed by full collections minik8s never runs
-        gc.collect()
-        gc.freeze()
-        gc.set_threshold(700, 10, 1_000_000)
+        # the GC policy minik8s serve uses, so the ceiling is not slowed by full collections
+        # minik8s never runs
+        gcpolicy.tune_for_serving()
         port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         self.url = f"http://127.0.0.1:{port}"
 

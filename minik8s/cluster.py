@@ -35,6 +35,7 @@ from minik8s.dns.server import DnsServer
 from minik8s import controllers
 from minik8s.registry import admission, names
 from minik8s.registry.registry import Registry
+from minik8s.runtime import gcpolicy
 from minik8s.runtime.informer import InformerFactory
 from minik8s.runtime.context import ControllerContext
 from minik8s.runtime.manager import Manager
@@ -254,15 +255,10 @@ class Cluster:
         await self.manager.advance(seconds)
 
     def tune_gc_for_serving(self) -> None:
-        """What a long-lived server does with CPython's cyclic GC (``minik8s serve``).
-
-        Stored objects are acyclic JSON trees held for good: a full collection over 100k pods
-        finds nothing and pauses every request for seconds. So freeze what exists after start
-        and leave generation 2 to explicit collections; young garbage (gen 0/1) is still
-        collected. Process-wide: not for a test process hosting many clusters.
-        """
-        self.freeze_gc()
-        gc.set_threshold(700, 10, 1_000_000)
+        """``gcpolicy.tune_for_serving``: freeze what exists, leave full collections to
+        explicit calls (``minik8s serve``). Process-wide: not for a test process hosting
+        many clusters."""
+        gcpolicy.tune_for_serving()
 
     def freeze_gc(self) -> None:
         """Move everything allocated so far out of the cyclic GC's reach (long-lived state)."""
